@@ -1,0 +1,119 @@
+"""Typed models at the edges: what the cloud API returns, what the UI and CLI see.
+
+``CloudProject`` and ``LocalProject`` are two schemas on purpose: the cloud describes a
+project as the service stores it; the local shape adds where it lives here and how its sync
+is going.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
+FileState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+Keep = Literal["local", "remote", "both"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class CloudProject(_Model):
+    """A project as the cloud Projects service describes it."""
+
+    id: str
+    name: str
+    title: str = ""
+    description: str = ""
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    head_seq: int = 0
+    file_count: int = 0
+    size_bytes: int = 0
+
+
+class LocalProject(_Model):
+    """A cloud project linked to a folder on this server, as the UI and CLI show it."""
+
+    id: str
+    name: str
+    title: str = ""
+    description: str = ""
+    owner: str = ""
+    local_path: str
+    status: ProjectStatus = "idle"
+    last_synced_at: datetime | None = None
+    pending: int = 0
+    conflicts: int = 0
+    error: str | None = None
+
+
+class FileEntry(_Model):
+    path: str
+    size: int
+    state: FileState
+
+
+class ConflictModel(_Model):
+    id: int
+    project_id: str
+    path: str
+    conflict_path: str
+    detected_at: datetime
+    resolved: bool
+
+
+class JobModel(_Model):
+    id: str
+    project_id: str
+    kind: str
+    state: JobState
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    error: str | None = None
+
+
+class DbStatus(_Model):
+    url: str
+    revision: str | None
+    head: str
+    journal_mode: str
+    error: str | None = None
+
+
+class CloudStatus(_Model):
+    url: str
+    embedded: bool
+    connected: bool
+    user: str | None = None
+    error: str | None = None
+
+
+class WatcherStatus(_Model):
+    running: bool
+    observer: str | None = None  # "inotify", "polling", ... once running
+
+
+class Status(_Model):
+    version: str
+    db_revision: str | None
+    db: DbStatus
+    cloud: CloudStatus
+    watcher: WatcherStatus
+
+
+class ErrorDetail(_Model):
+    code: str
+    message: str
+
+
+class ErrorBody(_Model):
+    error: ErrorDetail

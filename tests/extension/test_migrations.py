@@ -1,0 +1,233 @@
+"""Alembic migrations of the local state DB: real SQLite files, real alembic runs."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from project_filebrowser.store import Store, make_engine
+from project_filebrowser.store.migrate import (
+    DatabaseTooNewError,
+    MigrationError,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
+from project_filebrowser.store.models import (
+    Base,
+    CloudCursor,
+    Conflict,
+    Job,
+    LocalProjectRow,
+    SyncedEntry,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _fill(store: Store) -> None:
+    with store.write() as session:
+        session.add(
+            LocalProjectRow(
+                id="p1",
+                cloud_url="http://127.0.0.1:1",
+                name="demo",
+                owner="ann",
+                local_path="projects/demo",
+            )
+        )
+        session.flush()
+        session.add(
+            SyncedEntry(
+                project_id="p1", path="a/b.txt", sha256="0" * 64, size=3, mtime_ns=1, revision="r1"
+            )
+        )
+        session.add(Conflict(project_id="p1", path="a", conflict_path="a (conflict)"))
+        session.add(Job(id="j1", project_id="p1", kind="sync"))
+        session.add(CloudCursor(project_id="p1", seq=42))
+
+
+def test_models_and_migrations_agree(state_db_url: str) -> None:
+    upgrade(state_db_url)
+    engine = make_engine(state_db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == [], f"models and migrations differ; write a migration: {diff}"
+
+
+def test_upgrade_downgrade_upgrade_with_data(state_db_url: str) -> None:
+    result = upgrade(state_db_url)
+    assert result.from_revision is None and result.to_revision == head_revision()
+    store = Store(state_db_url)
+    _fill(store)
+    store.dispose()
+
+    config = alembic_config(state_db_url)
+    command.downgrade(config, "base")
+    assert current_revision(state_db_url) is None
+    upgrade(state_db_url)
+    assert current_revision(state_db_url) == head_revision()
+
+    store = Store(state_db_url)
+    _fill(store)  # the schema is whole again: the same rows fit
+    with store.read() as session:
+        entry = session.get(SyncedEntry, ("p1", "a/b.txt"))
+        assert entry is not None and entry.synced_at.tzinfo == timezone.utc
+        assert session.get(CloudCursor, "p1").seq == 42  # type: ignore[union-attr]
+    store.dispose()
+
+
+def test_upgrade_of_a_current_db_changes_nothing(state_db_url: str) -> None:
+    upgrade(state_db_url)
+    again = upgrade(state_db_url)
+    assert again.from_revision == again.to_revision == head_revision()
+    assert again.backup_path is None
+
+
+def test_older_db_is_backed_up_before_upgrade(state_db_url: str) -> None:
+    config = alembic_config(state_db_url)
+    first = ScriptDirectory.from_config(config).get_base()
+    assert first is not None and first != head_revision(), "needs two revisions to test"
+    engine = make_engine(state_db_url, foreign_keys=False, immediate=True)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, first)
+    engine.dispose()
+    store = Store(state_db_url)
+    _fill(store)
+    store.dispose()
+
+    result = upgrade(state_db_url)
+    assert (result.from_revision, result.to_revision) == (first, head_revision())
+    assert result.backup_path is not None and result.backup_path.exists()
+    with sqlite3.connect(result.backup_path) as copy:
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone() == (first,)
+        assert copy.execute("SELECT count(*) FROM synced_entries").fetchone() == (1,)
+    with sqlite3.connect(Path(state_db_url.removeprefix("sqlite:///"))) as db:
+        assert db.execute("SELECT count(*) FROM synced_entries").fetchone() == (1,)
+
+
+def test_db_from_a_newer_schema_is_refused_untouched(state_db_url: str) -> None:
+    upgrade(state_db_url)
+    path = Path(state_db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    before = path.read_bytes()
+    with pytest.raises(DatabaseTooNewError, match="newer project-filebrowser"):
+        upgrade(state_db_url)
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob("*.bak"))
+
+
+def test_foreign_tables_without_revision_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    with pytest.raises(MigrationError, match="not a project-filebrowser state DB"):
+        upgrade(f"sqlite:///{path}")
+
+
+def _env(db_url: str) -> dict[str, str]:
+    return {**os.environ, "PROJECT_FILEBROWSER_DB_URL": db_url}
+
+
+def test_alembic_cli_in_repo_root_uses_env_db_url(state_db_url: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=REPO,
+        env=_env(state_db_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert current_revision(state_db_url) == head_revision()
+    run = subprocess.run(
+        [sys.executable, "-m", "alembic", "downgrade", "base"],
+        cwd=REPO,
+        env=_env(state_db_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert current_revision(state_db_url) is None
+
+
+def test_alembic_cli_x_db_url_wins(tmp_path: Path, state_db_url: str) -> None:
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    run = subprocess.run(
+        [sys.executable, "-m", "alembic", "-x", f"db_url={other}", "upgrade", "head"],
+        cwd=REPO,
+        env=_env(state_db_url),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert current_revision(other) == head_revision()
+    assert current_revision(state_db_url) is None
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "project_filebrowser.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def test_cli_db_upgrade_and_current(state_db_url: str) -> None:
+    run = _cli("db", "current", "--db", state_db_url)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("none")
+    run = _cli("db", "upgrade", "--db", state_db_url)
+    assert run.returncode == 0, run.stderr
+    assert f"-> {head_revision()}" in run.stdout
+    run = _cli("db", "current", "--db", state_db_url)
+    assert run.stdout.strip() == f"{head_revision()} (head)"
+    # the env var is the default when --db is not given
+    run = _cli("db", "current", env=_env(state_db_url))
+    assert run.stdout.strip() == f"{head_revision()} (head)"
+
+
+def test_cli_db_upgrade_refuses_newer_db_with_exit_1(state_db_url: str) -> None:
+    upgrade(state_db_url)
+    path = Path(state_db_url.removeprefix("sqlite:///"))
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
+    run = _cli("db", "upgrade", "--db", state_db_url)
+    assert run.returncode == 1
+    assert "newer project-filebrowser" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_cli_bad_usage_exits_2() -> None:
+    assert _cli("db", "upgrade", "--no-such-flag").returncode == 2
+
+
+def test_timestamps_are_utc(state_db_url: str) -> None:
+    upgrade(state_db_url)
+    store = Store(state_db_url)
+    _fill(store)
+    with store.read() as session:
+        project = session.get(LocalProjectRow, "p1")
+        assert project is not None
+        assert project.linked_at.tzinfo == timezone.utc
+        assert abs((datetime.now(timezone.utc) - project.linked_at).total_seconds()) < 60
+    store.dispose()
