@@ -1,0 +1,1 @@
+"""The three-tree sync engine: scanner, planner, executor, queue."""

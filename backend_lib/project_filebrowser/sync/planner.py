@@ -1,0 +1,241 @@
+"""The planner: a pure function of the three trees to the operations that reconcile them.
+
+For each path it compares local vs base and remote vs base (the design's table):
+
+| local vs base | remote vs base | operation |
+| --- | --- | --- |
+| same | same | nothing |
+| changed | same | ``Upload`` (``If-Match: base``) |
+| deleted | same | ``DeleteRemote`` (``If-Match: base``) |
+| same | changed | ``Download`` (only if the file still matches base) |
+| same | deleted | ``DeleteLocal`` (only if the file still matches base) |
+| changed | changed, equal content | ``RecordBase`` |
+| changed | changed, different | ``ResolveConflict`` (both versions kept) |
+| deleted | changed | ``Download``: the edit wins |
+| changed | deleted | ``Upload``: the edit wins |
+| deleted | deleted | ``ForgetBase`` |
+
+A path new on one side is an upload or a download; new on both sides with the same content
+is recorded, with different content it is a conflict. A local delete and a local add of the
+same content in one plan become a ``MoveRemote``. Ignored paths get no operation. A plan
+that deletes more than ``max_delete_fraction`` of a project on either side carries a
+``DeleteGuard`` and must not run until the user confirms.
+
+No I/O happens here: after a crash the engine simply plans again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .trees import BaseEntry, LocalFile, LocalTree, RemoteFile, RemoteTree, SyncedTree
+
+# A plan deleting fewer files than this is never paused, whatever the share.
+MIN_GUARDED_DELETES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """Push local content; ``if_match`` is the base revision, None means create-only."""
+
+    path: str
+    local: LocalFile
+    if_match: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRemote:
+    path: str
+    if_match: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRemote:
+    from_path: str
+    path: str
+    local: LocalFile
+    if_match: str
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """Pull a remote revision; ``expect_sha256`` is what the local file must still be
+    (None: it must still be absent), else the step becomes a conflict."""
+
+    path: str
+    remote: RemoteFile
+    expect_sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteLocal:
+    path: str
+    expect_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordBase:
+    """Both sides hold the same content: only the synced row changes."""
+
+    path: str
+    local: LocalFile
+    remote: RemoteFile
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetBase:
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveConflict:
+    """Both sides changed differently: the cloud version takes the path; the local one is
+    kept as a conflict copy and pushed as a new file."""
+
+    path: str
+    local: LocalFile
+    remote: RemoteFile
+
+
+Operation = (
+    Upload
+    | DeleteRemote
+    | MoveRemote
+    | Download
+    | DeleteLocal
+    | RecordBase
+    | ForgetBase
+    | ResolveConflict
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteGuard:
+    side: str  # "local" (deletes in the cloud mirrored here) or "remote"
+    deletes: int
+    total: int
+    fraction: float
+
+    @property
+    def message(self) -> str:
+        where = "on this machine" if self.side == "local" else "in the cloud"
+        return (
+            f"This sync would delete {self.deletes} of {self.total} files {where} "
+            f"(more than {self.fraction:.0%}); paused until you confirm."
+        )
+
+
+@dataclass(slots=True)
+class Plan:
+    operations: list[Operation] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    guard: DeleteGuard | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.operations)
+
+
+def _plan_path(
+    path: str, local: LocalFile | None, remote: RemoteFile | None, base: BaseEntry | None
+) -> Operation | None:
+    if base is None:
+        if local is None and remote is None:
+            return None
+        if remote is None:
+            assert local is not None
+            return Upload(path, local, if_match=None)
+        if local is None:
+            return Download(path, remote, expect_sha256=None)
+        if local.sha256 == remote.sha256:
+            return RecordBase(path, local, remote)
+        return ResolveConflict(path, local, remote)
+
+    local_same = local is not None and local.sha256 == base.sha256
+    remote_same = remote is not None and remote.revision == base.revision
+
+    if local_same and remote_same:
+        return None
+    if remote_same:
+        assert remote is not None
+        if local is None:
+            return DeleteRemote(path, if_match=base.revision)
+        return Upload(path, local, if_match=base.revision)
+    if local_same:
+        assert local is not None
+        if remote is None:
+            return DeleteLocal(path, expect_sha256=base.sha256)
+        if remote.sha256 == local.sha256:
+            return RecordBase(path, local, remote)  # a new revision of the same bytes
+        return Download(path, remote, expect_sha256=base.sha256)
+    # both sides moved away from the base
+    if local is None and remote is None:
+        return ForgetBase(path)
+    if local is None:
+        assert remote is not None
+        return Download(path, remote, expect_sha256=None)  # deleted here, edited there
+    if remote is None:
+        return Upload(path, local, if_match=None)  # edited here, deleted there
+    if local.sha256 == remote.sha256:
+        return RecordBase(path, local, remote)
+    return ResolveConflict(path, local, remote)
+
+
+def _pair_moves(operations: list[Operation], synced: SyncedTree) -> list[Operation]:
+    """Turn a remote delete plus a create-only upload of the same content into a move."""
+    deletes: dict[str, list[DeleteRemote]] = {}
+    for op in operations:
+        if isinstance(op, DeleteRemote):
+            deletes.setdefault(synced[op.path].sha256, []).append(op)
+    if not deletes:
+        return operations
+    moved: dict[str, MoveRemote] = {}  # keyed by the delete's path
+    replaced: dict[int, MoveRemote] = {}
+    for index, op in enumerate(operations):
+        if isinstance(op, Upload) and op.if_match is None:
+            candidates = deletes.get(op.local.sha256)
+            if candidates:
+                source = candidates.pop(0)
+                move = MoveRemote(source.path, op.path, op.local, source.if_match)
+                moved[source.path] = move
+                replaced[index] = move
+    result: list[Operation] = []
+    for index, op in enumerate(operations):
+        if isinstance(op, DeleteRemote) and op.path in moved:
+            continue
+        result.append(replaced.get(index, op))
+    return result
+
+
+def _guard(
+    operations: list[Operation], synced: SyncedTree, max_delete_fraction: float
+) -> DeleteGuard | None:
+    total = len(synced)
+    local_deletes = sum(isinstance(op, DeleteLocal) for op in operations)
+    remote_deletes = sum(isinstance(op, DeleteRemote) for op in operations)
+    for side, deletes in (("local", local_deletes), ("remote", remote_deletes)):
+        if deletes >= MIN_GUARDED_DELETES and deletes > max_delete_fraction * total:
+            return DeleteGuard(side, deletes, total, max_delete_fraction)
+    return None
+
+
+def plan(
+    local: LocalTree,
+    remote: RemoteTree,
+    synced: SyncedTree,
+    *,
+    is_ignored: Callable[[str], bool] = lambda _path: False,
+    max_delete_fraction: float = 0.5,
+) -> Plan:
+    """Compare the three trees path by path and return the operations, sorted by path."""
+    result = Plan()
+    for path in sorted(local.keys() | remote.keys() | synced.keys()):
+        if is_ignored(path):
+            result.ignored.append(path)
+            continue
+        op = _plan_path(path, local.get(path), remote.get(path), synced.get(path))
+        if op is not None:
+            result.operations.append(op)
+    result.operations = _pair_moves(result.operations, synced)
+    result.guard = _guard(result.operations, synced, max_delete_fraction)
+    return result

@@ -1,0 +1,191 @@
+"""The planner's table, row by row, plus moves, ignores and the delete guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from project_filebrowser.sync.planner import (
+    MIN_GUARDED_DELETES,
+    DeleteLocal,
+    DeleteRemote,
+    Download,
+    ForgetBase,
+    MoveRemote,
+    RecordBase,
+    ResolveConflict,
+    Upload,
+    plan,
+)
+from project_filebrowser.sync.trees import BaseEntry, LocalFile, RemoteFile
+
+P = "notebooks/a.ipynb"
+
+
+def local(content: str, path: str = P) -> LocalFile:
+    return LocalFile(path, sha256=f"sha-{content}", size=len(content), mtime_ns=1, inode=1)
+
+
+def remote(content: str, revision: str, path: str = P) -> RemoteFile:
+    return RemoteFile(path, revision=revision, sha256=f"sha-{content}", size=len(content))
+
+
+def base(content: str, revision: str, path: str = P) -> BaseEntry:
+    return BaseEntry(path, sha256=f"sha-{content}", revision=revision, size=len(content))
+
+
+def one(loc: LocalFile | None, rem: RemoteFile | None, bas: BaseEntry | None) -> object:
+    result = plan({P: loc} if loc else {}, {P: rem} if rem else {}, {P: bas} if bas else {})
+    assert result.guard is None
+    assert len(result.operations) <= 1
+    return result.operations[0] if result.operations else None
+
+
+def test_same_same_nothing() -> None:
+    assert one(local("v1"), remote("v1", "r1"), base("v1", "r1")) is None
+
+
+def test_changed_same_push_with_if_match() -> None:
+    assert one(local("v2"), remote("v1", "r1"), base("v1", "r1")) == Upload(
+        P, local("v2"), if_match="r1"
+    )
+
+
+def test_deleted_same_delete_remote_with_if_match() -> None:
+    assert one(None, remote("v1", "r1"), base("v1", "r1")) == DeleteRemote(P, if_match="r1")
+
+
+def test_same_changed_pull_guarded_by_base() -> None:
+    assert one(local("v1"), remote("v2", "r2"), base("v1", "r1")) == Download(
+        P, remote("v2", "r2"), expect_sha256="sha-v1"
+    )
+
+
+def test_same_deleted_delete_local_guarded_by_base() -> None:
+    assert one(local("v1"), None, base("v1", "r1")) == DeleteLocal(P, expect_sha256="sha-v1")
+
+
+def test_changed_changed_equal_content_records_base() -> None:
+    assert one(local("v2"), remote("v2", "r2"), base("v1", "r1")) == RecordBase(
+        P, local("v2"), remote("v2", "r2")
+    )
+
+
+def test_changed_changed_different_is_a_conflict() -> None:
+    assert one(local("mine"), remote("theirs", "r2"), base("v1", "r1")) == ResolveConflict(
+        P, local("mine"), remote("theirs", "r2")
+    )
+
+
+def test_deleted_changed_the_edit_wins_restore_locally() -> None:
+    assert one(None, remote("v2", "r2"), base("v1", "r1")) == Download(
+        P, remote("v2", "r2"), expect_sha256=None
+    )
+
+
+def test_changed_deleted_the_edit_wins_push_back() -> None:
+    assert one(local("v2"), None, base("v1", "r1")) == Upload(P, local("v2"), if_match=None)
+
+
+def test_deleted_deleted_forgets_base() -> None:
+    assert one(None, None, base("v1", "r1")) == ForgetBase(P)
+
+
+def test_new_revision_with_same_bytes_only_records() -> None:
+    assert one(local("v1"), remote("v1", "r2"), base("v1", "r1")) == RecordBase(
+        P, local("v1"), remote("v1", "r2")
+    )
+
+
+@pytest.mark.parametrize(
+    ("loc", "rem", "expected"),
+    [
+        (local("new"), None, Upload(P, local("new"), if_match=None)),
+        (None, remote("new", "r1"), Download(P, remote("new", "r1"), expect_sha256=None)),
+        (local("same"), remote("same", "r1"), RecordBase(P, local("same"), remote("same", "r1"))),
+        (local("a"), remote("b", "r1"), ResolveConflict(P, local("a"), remote("b", "r1"))),
+    ],
+)
+def test_paths_without_base(
+    loc: LocalFile | None, rem: RemoteFile | None, expected: object
+) -> None:
+    assert one(loc, rem, None) == expected
+
+
+def test_local_move_becomes_a_cloud_move() -> None:
+    old, new = "old/name.txt", "new/name.txt"
+    result = plan(
+        {new: local("x", new)}, {old: remote("x", "r1", old)}, {old: base("x", "r1", old)}
+    )
+    assert result.operations == [MoveRemote(old, new, local("x", new), if_match="r1")]
+
+
+def test_two_moves_of_equal_content_pair_one_to_one() -> None:
+    olds, news = ["a1", "a2"], ["b1", "b2"]
+    result = plan(
+        {n: local("x", n) for n in news},
+        {o: remote("x", f"r-{o}", o) for o in olds},
+        {o: base("x", f"r-{o}", o) for o in olds},
+    )
+    moves = [op for op in result.operations if isinstance(op, MoveRemote)]
+    assert len(moves) == 2 == len(result.operations)
+    assert {m.from_path for m in moves} == set(olds) and {m.path for m in moves} == set(news)
+
+
+def test_delete_and_unrelated_create_stay_separate() -> None:
+    result = plan(
+        {"b": local("y", "b")}, {"a": remote("x", "r1", "a")}, {"a": base("x", "r1", "a")}
+    )
+    assert result.operations == [DeleteRemote("a", "r1"), Upload("b", local("y", "b"), None)]
+
+
+def test_ignored_paths_get_no_operation() -> None:
+    result = plan(
+        {"keep.py": local("k", "keep.py"), "__pycache__/x.pyc": local("c", "__pycache__/x.pyc")},
+        {"cache/remote.tmp": remote("t", "r1", "cache/remote.tmp")},
+        {},
+        is_ignored=lambda p: p.startswith(("__pycache__/", "cache/")),
+    )
+    assert result.operations == [Upload("keep.py", local("k", "keep.py"), None)]
+    assert result.ignored == ["__pycache__/x.pyc", "cache/remote.tmp"]
+
+
+def _many(n: int) -> tuple[dict[str, LocalFile], dict[str, RemoteFile], dict[str, BaseEntry]]:
+    paths = [f"f{i:03}" for i in range(n)]
+    return (
+        {p: local("v", p) for p in paths},
+        {p: remote("v", "r", p) for p in paths},
+        {p: base("v", "r", p) for p in paths},
+    )
+
+
+def test_mass_remote_delete_is_guarded() -> None:
+    loc, _rem, bas = _many(40)
+    result = plan(loc, {}, bas, max_delete_fraction=0.5)
+    assert result.guard is not None
+    assert (result.guard.side, result.guard.deletes, result.guard.total) == ("local", 40, 40)
+    assert "delete 40 of 40 files on this machine" in result.guard.message
+
+
+def test_mass_local_delete_is_guarded() -> None:
+    _, rem, bas = _many(40)
+    result = plan({}, rem, bas, max_delete_fraction=0.5)
+    assert result.guard is not None and result.guard.side == "remote"
+
+
+def test_deletes_below_the_share_are_not_guarded() -> None:
+    loc, rem, bas = _many(40)
+    for path in list(loc)[:15]:
+        del loc[path]
+    assert plan(loc, rem, bas, max_delete_fraction=0.5).guard is None
+
+
+def test_few_deletes_are_never_guarded() -> None:
+    _loc, rem, bas = _many(MIN_GUARDED_DELETES - 1)
+    assert plan({}, rem, bas, max_delete_fraction=0.0).guard is None
+
+
+def test_plan_is_sorted_and_deterministic() -> None:
+    loc = {p: local(p, p) for p in ["c", "a", "b"]}
+    first = plan(loc, {}, {})
+    assert [op.path for op in first.operations] == ["a", "b", "c"]
+    assert plan(loc, {}, {}) == first
