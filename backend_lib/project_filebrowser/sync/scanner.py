@@ -1,0 +1,112 @@
+"""The scanner: builds the local tree of a project folder.
+
+An index of (size, mtime_ns, inode) -> sha256 means unchanged files are never hashed again.
+Symlinks are not followed and special files (sockets, FIFOs, devices) are skipped; both are
+reported. A file that changes while it is hashed is left out of this scan (reported as
+``changing``) and picked up by the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ignore import IgnoreRules
+from .trees import LocalFile, LocalTree
+
+HASH_CHUNK = 1 << 20
+
+IndexLookup = Callable[[str], LocalFile | None]
+
+
+@dataclass(slots=True)
+class ScanResult:
+    tree: LocalTree = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    ignored: list[str] = field(default_factory=list)
+    hashed: int = 0  # how many files had to be read
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """SHA-256 and byte count of a file, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb", buffering=0) as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _walk(
+    root: Path, rel: str, result: ScanResult, rules: IgnoreRules
+) -> Iterator[tuple[str, os.stat_result]]:
+    try:
+        entries = list(os.scandir(root / rel if rel else root))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except PermissionError:
+        result.skipped.append((rel or ".", "permission_denied"))
+        return
+    for entry in entries:
+        path = f"{rel}/{entry.name}" if rel else entry.name
+        if "\\" in entry.name:
+            result.skipped.append((path, "unsupported_name"))
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            result.skipped.append((path, "symlink"))
+        elif stat.S_ISDIR(st.st_mode):
+            if rules.ignores_dir(path):
+                result.ignored.append(path + "/")
+            else:
+                yield from _walk(root, path, result, rules)
+        elif stat.S_ISREG(st.st_mode):
+            if rules(path):
+                result.ignored.append(path)
+            else:
+                yield path, st
+        else:
+            result.skipped.append((path, "special_file"))
+
+
+def scan(
+    root: Path,
+    *,
+    index: IndexLookup = lambda _path: None,
+    rules: IgnoreRules | None = None,
+) -> ScanResult:
+    """Walk ``root`` and return its files, hashing only those the index cannot vouch for."""
+    result = ScanResult()
+    for path, st in _walk(root, "", result, rules or IgnoreRules.for_project(root)):
+        known = index(path)
+        if (
+            known is not None
+            and known.size == st.st_size
+            and known.mtime_ns == st.st_mtime_ns
+            and known.inode == st.st_ino
+        ):
+            result.tree[path] = known
+            continue
+        full = root / path
+        try:
+            sha256, size = hash_file(full)
+            after = os.stat(full, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            result.skipped.append((path, "permission_denied"))
+            continue
+        result.hashed += 1
+        if (after.st_size, after.st_mtime_ns, after.st_ino) != (size, st.st_mtime_ns, st.st_ino):
+            result.skipped.append((path, "changing"))
+            continue
+        result.tree[path] = LocalFile(path, sha256, size, st.st_mtime_ns, st.st_ino)
+    return result

@@ -1,0 +1,91 @@
+"""The scanner on real files: index reuse, ignores, symlinks, special files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from pathlib import Path
+
+from project_filebrowser.sync.ignore import IgnoreRules
+from project_filebrowser.sync.scanner import scan
+from project_filebrowser.sync.trees import LocalFile
+
+
+def _write(root: Path, rel: str, data: bytes) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def test_scan_hashes_files_and_reuses_the_index(tmp_path: Path) -> None:
+    _write(tmp_path, "a.txt", b"alpha")
+    _write(tmp_path, "sub/deep/b.bin", b"\x00" * 3_000_000)
+    first = scan(tmp_path)
+    assert set(first.tree) == {"a.txt", "sub/deep/b.bin"}
+    assert first.tree["a.txt"].sha256 == hashlib.sha256(b"alpha").hexdigest()
+    assert first.tree["sub/deep/b.bin"].size == 3_000_000
+    assert first.hashed == 2
+
+    again = scan(tmp_path, index=first.tree.get)
+    assert again.hashed == 0 and again.tree == first.tree
+
+    _write(tmp_path, "a.txt", b"alpha, changed")
+    third = scan(tmp_path, index=first.tree.get)
+    assert third.hashed == 1
+    assert third.tree["a.txt"].sha256 == hashlib.sha256(b"alpha, changed").hexdigest()
+
+
+def test_a_lying_index_entry_is_not_trusted_when_stat_differs(tmp_path: Path) -> None:
+    _write(tmp_path, "a.txt", b"real")
+    st = os.stat(tmp_path / "a.txt")
+    stale = LocalFile("a.txt", "0" * 64, st.st_size, st.st_mtime_ns - 1, st.st_ino)
+    result = scan(tmp_path, index={"a.txt": stale}.get)
+    assert result.tree["a.txt"].sha256 == hashlib.sha256(b"real").hexdigest()
+
+
+def test_default_and_projectignore_rules(tmp_path: Path) -> None:
+    _write(tmp_path, "nb.ipynb", b"{}")
+    _write(tmp_path, ".ipynb_checkpoints/nb-checkpoint.ipynb", b"{}")
+    _write(tmp_path, "pkg/__pycache__/m.cpython-311.pyc", b"x")
+    _write(tmp_path, "pkg/m.pyc", b"x")
+    _write(tmp_path, "data/big.csv", b"1,2")
+    _write(tmp_path, "data/keep.csv", b"3,4")
+    _write(tmp_path, ".projectignore", b"data/*.csv\n!data/keep.csv\n")
+    result = scan(tmp_path)
+    assert set(result.tree) == {"nb.ipynb", "data/keep.csv", ".projectignore"}
+    assert ".ipynb_checkpoints/" in result.ignored
+    assert "data/big.csv" in result.ignored
+
+
+def test_symlinks_are_not_followed_and_special_files_are_skipped(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    _write(outside, "secret.txt", b"do not sync")
+    project = tmp_path / "project"
+    _write(project, "real.txt", b"ok")
+    (project / "link-dir").symlink_to(outside, target_is_directory=True)
+    (project / "link-file").symlink_to(outside / "secret.txt")
+    os.mkfifo(project / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(project / "sock"))
+    try:
+        result = scan(project, rules=IgnoreRules())
+    finally:
+        sock.close()
+    assert set(result.tree) == {"real.txt"}
+    assert dict(result.skipped) == {
+        "link-dir": "symlink",
+        "link-file": "symlink",
+        "fifo": "special_file",
+        "sock": "special_file",
+    }
+
+
+def test_backslash_names_are_skipped(tmp_path: Path) -> None:
+    _write(tmp_path, "a\\b.txt", b"x")
+    result = scan(tmp_path)
+    assert result.tree == {} and result.skipped == [("a\\b.txt", "unsupported_name")]
+
+
+def test_missing_root_scans_empty(tmp_path: Path) -> None:
+    assert scan(tmp_path / "nope").tree == {}
