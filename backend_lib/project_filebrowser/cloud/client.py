@@ -1,0 +1,299 @@
+"""One async client for the Projects API (CONTRACT.md, "Cloud Projects service").
+
+One connection pool, bearer auth, retries with exponential backoff and full jitter on network
+errors, 5xx and 429, pagination, and request/response hooks. Uploads and downloads stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from ..schemas import CloudProject
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHUNK = 1 << 20
+
+
+class FileVersion(BaseModel):
+    path: str
+    revision: str
+    sha256: str
+    size: int
+    modified_at: str | None = None
+    modified_by: str | None = None
+    deleted: bool = False
+
+
+class Change(BaseModel):
+    seq: int
+    path: str
+    op: str
+    revision: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    from_path: str | None = None
+
+
+class ChangePage(BaseModel):
+    items: list[Change]
+    next_since: int
+    has_more: bool
+
+
+class CloudError(Exception):
+    """The cloud answered with an error (or could not be reached); says which in one line."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{message} (HTTP {status} {code})" if status else message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class NotFound(CloudError):
+    pass
+
+
+class PreconditionFailed(CloudError):
+    """412: the write was stale; re-plan, never force."""
+
+
+def _error_from(response: httpx.Response) -> CloudError:
+    try:
+        body = response.json()["error"]
+        code, message = str(body["code"]), str(body["message"])
+    except (ValueError, KeyError, TypeError):
+        code, message = "http_error", response.reason_phrase or "request failed"
+    kind = {404: NotFound, 412: PreconditionFailed}.get(response.status_code, CloudError)
+    return kind(response.status_code, code, message)
+
+
+def _quote_path(path: str) -> str:
+    return quote(path, safe="/")
+
+
+Hook = Callable[[Any], Awaitable[None]]
+
+
+class CloudClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str = "",
+        *,
+        max_retries: int = 5,
+        backoff_base: float = 0.1,
+        backoff_max: float = 5.0,
+        timeout: float = 60.0,
+        max_connections: int = 16,
+        on_request: list[Hook] | None = None,
+        on_response: list[Hook] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(
+            base_url=f"{self.base_url}/api/v1",
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            event_hooks={"request": list(on_request or []), "response": list(on_response or [])},
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> CloudClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    # -- the retry loop -------------------------------------------------------------------
+
+    def _delay(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None and "Retry-After" in response.headers:
+            try:
+                return min(self.backoff_max, float(response.headers["Retry-After"]))
+            except ValueError:
+                pass
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: Callable[[], Any] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries; ``content`` is a factory so a retried upload starts afresh."""
+        attempt = 0
+        while True:
+            response: httpx.Response | None = None
+            try:
+                request = self._http.build_request(
+                    method, url, content=content() if content else None, **kwargs
+                )
+                response = await self._http.send(request, stream=stream)
+            except (httpx.TransportError, OSError) as exc:
+                if attempt >= self.max_retries:
+                    raise CloudError(
+                        0, "unreachable", f"cannot reach {self.base_url}: {exc}"
+                    ) from exc
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                    if response.is_error:
+                        if stream:
+                            await response.aread()
+                            await response.aclose()
+                        raise _error_from(response)
+                    return response
+                if stream:
+                    await response.aclose()
+            await asyncio.sleep(self._delay(attempt, response))
+            attempt += 1
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        response = await self._send(method, url, **kwargs)
+        return response.json() if response.content else None
+
+    async def _pages(self, url: str, params: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page = await self._json(
+                "GET", url, params={**params, "page_token": token} if token else params
+            )
+            for item in page["items"]:
+                yield item
+            token = page.get("next_page_token")
+            if not token:
+                return
+
+    # -- users and projects ---------------------------------------------------------------
+
+    async def user(self) -> str:
+        return str((await self._json("GET", "/user"))["username"])
+
+    async def login(self, username: str, password: str) -> str:
+        body = await self._json(
+            "POST", "/auth/token", json={"username": username, "password": password}
+        )
+        return str(body["token"])
+
+    async def projects(self, page_size: int = 200) -> list[CloudProject]:
+        return [
+            CloudProject.model_validate(item)
+            async for item in self._pages("/projects", {"limit": page_size})
+        ]
+
+    async def project(self, project_id: str) -> CloudProject:
+        return CloudProject.model_validate(
+            await self._json("GET", f"/projects/{quote(project_id, safe='')}")
+        )
+
+    async def create_project(
+        self, name: str, title: str = "", description: str = ""
+    ) -> CloudProject:
+        body = {"name": name, "title": title, "description": description}
+        return CloudProject.model_validate(await self._json("POST", "/projects", json=body))
+
+    # -- files ----------------------------------------------------------------------------
+
+    def _file_url(self, project_id: str, path: str) -> str:
+        return f"/projects/{quote(project_id, safe='')}/files/{_quote_path(path)}"
+
+    async def files(self, project_id: str, page_size: int = 1000) -> list[FileVersion]:
+        url = f"/projects/{quote(project_id, safe='')}/files"
+        return [FileVersion.model_validate(i) async for i in self._pages(url, {"limit": page_size})]
+
+    async def upload(
+        self,
+        project_id: str,
+        path: str,
+        source: Path | bytes,
+        *,
+        if_match: str | None,
+    ) -> FileVersion:
+        """PUT a file; ``if_match`` None means create-only (``If-None-Match: *``)."""
+        headers = {"If-Match": f'"{if_match}"'} if if_match else {"If-None-Match": "*"}
+
+        def content() -> Any:
+            if isinstance(source, bytes):
+                return source
+            return _read_chunks(source)
+
+        if isinstance(source, Path):
+            headers["Content-Length"] = str(os.stat(source).st_size)
+        response = await self._send(
+            "PUT", self._file_url(project_id, path), content=content, headers=headers
+        )
+        return FileVersion.model_validate(response.json())
+
+    async def download(
+        self,
+        project_id: str,
+        path: str,
+        write: Callable[[bytes], Any],
+        *,
+        revision: str | None = None,
+    ) -> str:
+        """Stream a file's bytes into ``write``; returns the revision from the ETag."""
+        params = {"revision": revision} if revision else None
+        response = await self._send(
+            "GET", self._file_url(project_id, path), params=params, stream=True
+        )
+        try:
+            async for chunk in response.aiter_bytes(CHUNK):
+                write(chunk)
+        finally:
+            await response.aclose()
+        return response.headers.get("ETag", "").strip('"')
+
+    async def delete(self, project_id: str, path: str, *, if_match: str) -> None:
+        await self._send(
+            "DELETE", self._file_url(project_id, path), headers={"If-Match": f'"{if_match}"'}
+        )
+
+    async def move(
+        self, project_id: str, from_path: str, to_path: str, *, if_match: str
+    ) -> FileVersion:
+        body = {"from": from_path, "to": to_path, "if_match": if_match}
+        url = f"/projects/{quote(project_id, safe='')}/moves"
+        return FileVersion.model_validate(await self._json("POST", url, json=body))
+
+    async def revisions(self, project_id: str, path: str) -> list[FileVersion]:
+        body = await self._json("GET", self._file_url(project_id, path) + "/revisions")
+        return [FileVersion.model_validate(item) for item in body["items"]]
+
+    async def changes(self, project_id: str, since: int, limit: int = 1000) -> ChangePage:
+        url = f"/projects/{quote(project_id, safe='')}/changes"
+        return ChangePage.model_validate(
+            await self._json("GET", url, params={"since": since, "limit": limit})
+        )
+
+
+async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
+    """Stream a file without blocking the event loop on disk reads."""
+    handle = await asyncio.to_thread(open, path, "rb")
+    try:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            yield chunk
+    finally:
+        handle.close()
