@@ -1,0 +1,105 @@
+"""Local file operations that never lose data.
+
+* Downloads go to a temp file in the target's folder, are fsynced, the target is checked
+  again against what the planner expected, and only then ``os.replace``d into place. A target
+  that changed meanwhile raises ``LocalChanged``: the step turns into a conflict.
+* Conflict copies are named ``name (conflict YYYY-MM-DD HHMMSS).ext``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from .ignore import TEMP_SUFFIX
+from .scanner import hash_file
+
+
+class LocalChanged(Exception):
+    """The local file is no longer what the plan expected."""
+
+
+def conflict_name(path: str, when: datetime, exists: Callable[[str], bool]) -> str:
+    """``dir/name (conflict 2026-11-22 014500).ext``, numbered if that is taken too."""
+    pure = PurePosixPath(path)
+    suffix = "".join(pure.suffixes[-1:]) if not pure.name.startswith(".") else ""
+    stem = pure.name[: len(pure.name) - len(suffix)] if suffix else pure.name
+    stamp = when.strftime("%Y-%m-%d %H%M%S")
+    for n in range(1, 10_000):
+        tag = f" (conflict {stamp})" if n == 1 else f" (conflict {stamp} {n})"
+        candidate = str(pure.with_name(f"{stem}{tag}{suffix}"))
+        if not exists(candidate):
+            return candidate
+    raise RuntimeError(f"no free conflict name for {path}")
+
+
+def temp_path_for(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def matches(target: Path, expect_sha256: str | None) -> bool:
+    """Does ``target`` hold ``expect_sha256`` (None: does it not exist)?"""
+    try:
+        st = os.stat(target, follow_symlinks=False)
+    except FileNotFoundError:
+        return expect_sha256 is None
+    if expect_sha256 is None or not os.path.isfile(target) or os.path.islink(target):
+        return False
+    sha, size = hash_file(target)
+    return sha == expect_sha256 and size == st.st_size
+
+
+class AtomicDownload:
+    """Write to a temp file beside ``target``; ``commit`` checks and replaces, ``discard``
+    removes the temp file. Used as a context manager, an exception discards."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.temp = temp_path_for(target)
+        self._handle = open(self.temp, "xb")  # noqa: SIM115 - closed in commit/discard
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+
+    def commit(self, expect_sha256: str | None, mtime_ns: int | None = None) -> os.stat_result:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        if not matches(self.target, expect_sha256):
+            self.discard()
+            raise LocalChanged(str(self.target))
+        if mtime_ns is not None:
+            os.utime(self.temp, ns=(mtime_ns, mtime_ns))
+        os.replace(self.temp, self.target)
+        fsync_dir(self.target.parent)
+        return os.stat(self.target)
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicDownload:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is not None:
+            self.discard()
+
+
+def delete_if_unchanged(target: Path, expect_sha256: str) -> None:
+    if not matches(target, expect_sha256):
+        raise LocalChanged(str(target))
+    target.unlink(missing_ok=True)
