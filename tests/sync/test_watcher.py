@@ -1,0 +1,50 @@
+"""The watcher on a real folder: a burst of edits becomes one debounced hint."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from project_filebrowser.sync.watcher import ProjectWatcher
+
+
+async def _wait_for(condition: object, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def test_burst_of_edits_gives_one_hint_per_project(tmp_path: Path) -> None:
+    async def main() -> None:
+        hints: list[str] = []
+
+        async def on_change(project_id: str) -> None:
+            hints.append(project_id)
+
+        watcher = ProjectWatcher(on_change, debounce_seconds=0.3)
+        watcher.start()
+        try:
+            watcher.watch("a", tmp_path / "a")
+            watcher.watch("b", tmp_path / "b")
+            assert watcher.running and watcher.observer_kind
+            for i in range(20):
+                (tmp_path / "a" / f"f{i}.txt").write_text(str(i))
+            await _wait_for(lambda: hints == ["a"])
+            await asyncio.sleep(0.6)
+            assert hints == ["a"]  # one burst, one hint; b untouched
+
+            (tmp_path / "b" / "x.pfb.tmp").write_text("engine temp file")
+            await asyncio.sleep(0.6)
+            assert hints == ["a"]  # our temp files are no hint
+
+            watcher.unwatch("a")
+            (tmp_path / "a" / "late.txt").write_text("after unwatch")
+            (tmp_path / "b" / "y.txt").write_text("y")
+            await _wait_for(lambda: hints == ["a", "b"])
+        finally:
+            watcher.stop()
+        assert not watcher.running
+
+    asyncio.run(main())
