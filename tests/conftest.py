@@ -25,3 +25,10 @@ def jp_server_config(state_db_url: str) -> dict[str, Any]:
         },
         "ProjectFileBrowser": {"db_url": state_db_url},
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never act on the DB or the token of the person running them."""
+    monkeypatch.delenv("PROJECT_FILEBROWSER_DB_URL", raising=False)
+    monkeypatch.delenv("PROJECT_FILEBROWSER_TOKEN", raising=False)

@@ -9,6 +9,7 @@ from .models import (
     Job,
     LocalIndexEntry,
     LocalProjectRow,
+    RemoteEntry,
     SyncedEntry,
 )
 
@@ -21,6 +22,7 @@ __all__ = [
     "LocalIndexEntry",
     "LocalProjectRow",
     "MigrationError",
+    "RemoteEntry",
     "Store",
     "SyncedEntry",
     "current_revision",

@@ -164,3 +164,18 @@ class LocalIndexEntry(Base):
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     inode: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
+
+
+class RemoteEntry(Base):
+    """The remote tree as the change feed last described it; advanced together with the
+    project's ``CloudCursor`` in one transaction."""
+
+    __tablename__ = "remote_entries"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(4096), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(128))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
