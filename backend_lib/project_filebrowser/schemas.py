@@ -117,3 +117,38 @@ class ErrorDetail(_Model):
 
 class ErrorBody(_Model):
     error: ErrorDetail
+
+
+# -- events the server pushes (the engine's event bus; the websocket forwards them) --------
+
+
+class ProjectUpdatedEvent(_Model):
+    type: Literal["project_updated"] = "project_updated"
+    project: LocalProject
+
+
+class FileStatusEvent(_Model):
+    type: Literal["file_status"] = "file_status"
+    project_id: str
+    path: str
+    state: FileState
+
+
+class JobProgressEvent(_Model):
+    type: Literal["job_progress"] = "job_progress"
+    job: JobModel
+
+
+class JobFinishedEvent(_Model):
+    type: Literal["job_finished"] = "job_finished"
+    job: JobModel
+
+
+class ConflictEvent(_Model):
+    type: Literal["conflict"] = "conflict"
+    conflict: ConflictModel
+
+
+ServerEvent = (
+    ProjectUpdatedEvent | FileStatusEvent | JobProgressEvent | JobFinishedEvent | ConflictEvent
+)

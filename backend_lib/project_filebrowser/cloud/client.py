@@ -230,9 +230,14 @@ class CloudClient:
         source: Path | bytes,
         *,
         if_match: str | None,
+        sha256: str | None = None,
     ) -> FileVersion:
-        """PUT a file; ``if_match`` None means create-only (``If-None-Match: *``)."""
+        """PUT a file; ``if_match`` None means create-only (``If-None-Match: *``). With
+        ``sha256`` the cloud refuses bytes that do not hash to it (a file that changed
+        while it was read)."""
         headers = {"If-Match": f'"{if_match}"'} if if_match else {"If-None-Match": "*"}
+        if sha256:
+            headers["X-Content-SHA256"] = sha256
 
         def content() -> Any:
             if isinstance(source, bytes):

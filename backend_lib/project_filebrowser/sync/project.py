@@ -1,0 +1,335 @@
+"""One sync cycle of one project: refresh the remote tree, scan, plan, execute, repeat.
+
+The executor commits each success together with the new synced row, in one transaction.
+A stale step (HTTP 412, a local file that changed meanwhile, a file that changed while it
+was uploaded) is not forced: the cycle plans again. After a crash nothing needs replaying:
+the next cycle plans from the three trees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
+from ..store import Store
+from ..store.models import Conflict
+from . import state
+from .ignore import IgnoreRules
+from .localfs import AtomicDownload, LocalChanged, conflict_name, delete_if_unchanged
+from .planner import (
+    DeleteGuard,
+    DeleteLocal,
+    DeleteRemote,
+    Download,
+    ForgetBase,
+    MoveRemote,
+    Operation,
+    Plan,
+    RecordBase,
+    ResolveConflict,
+    Upload,
+    plan,
+)
+from .scanner import ScanResult, scan
+from .trees import LocalFile, RemoteFile
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 6
+CHANGES_PAGE = 1000
+# Cloud error codes that mean "the bytes changed while they were read": retry later.
+STALE_UPLOAD_CODES = frozenset({"checksum_mismatch", "sha256_mismatch", "content_changed"})
+
+
+class Stale(Exception):
+    """A step found the world changed since planning; the cycle plans again."""
+
+
+@dataclass
+class Progress:
+    files_total: int = 0
+    files_done: int = 0
+    bytes_total: int = 0
+    bytes_done: int = 0
+
+
+@dataclass
+class CycleResult:
+    rounds: int = 0
+    operations: int = 0
+    conflicts: list[int] = field(default_factory=list)  # ids of new Conflict rows
+    guard: DeleteGuard | None = None
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    pending: int = 0
+
+
+def _transfer_size(op: Operation) -> int:
+    if isinstance(op, Upload | MoveRemote):
+        return op.local.size
+    if isinstance(op, Download | ResolveConflict):
+        return op.remote.size
+    return 0
+
+
+def _phase(op: Operation) -> int:
+    """Pulls before pushes: local changes go last, after the remote ones are in."""
+    return 0 if isinstance(op, Download | DeleteLocal | ResolveConflict | RecordBase) else 1
+
+
+class ProjectSync:
+    def __init__(
+        self,
+        *,
+        project_id: str,
+        root: Path,
+        client: CloudClient,
+        store: Store,
+        transfers: asyncio.Semaphore,
+        max_delete_fraction: float = 0.5,
+        on_progress: Callable[[Progress], None] = lambda _p: None,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.project_id = project_id
+        self.root = root
+        self.client = client
+        self.store = store
+        self.transfers = transfers
+        self.max_delete_fraction = max_delete_fraction
+        self.on_progress = on_progress
+        self.now = now
+        self.progress = Progress()
+
+    # -- the cycle --------------------------------------------------------------------------
+
+    async def run(self, *, allow_mass_delete: bool = False) -> CycleResult:
+        result = CycleResult()
+        for _round in range(MAX_ROUNDS):
+            result.rounds += 1
+            await self.refresh_remote()
+            current, scanned = await self.plan()
+            result.skipped, result.ignored = scanned.skipped, current.ignored
+            if current.guard is not None and not allow_mass_delete:
+                result.guard = current.guard
+                result.pending = len(current.operations)
+                return result
+            if not current.operations:
+                result.pending = 0
+                return result
+            stale = await self.execute(current.operations, result)
+            result.operations += len(current.operations) - stale
+            if stale == 0:
+                # one more round confirms the trees agree (and picks up what arrived meanwhile)
+                continue
+        current, _ = await self.plan()
+        result.pending = len(current.operations)
+        return result
+
+    async def plan(self) -> tuple[Plan, ScanResult]:
+        with self.store.read() as session:
+            synced = state.load_synced(session, self.project_id)
+            remote = state.load_remote(session, self.project_id)
+            index = state.load_index(session, self.project_id)
+        rules = IgnoreRules.for_project(self.root)
+        scanned = await asyncio.to_thread(scan, self.root, index=index.get, rules=rules)
+        if scanned.tree != index:
+            with self.store.write() as session:
+                state.save_index(session, self.project_id, index, scanned.tree)
+        result = plan(
+            scanned.tree,
+            remote,
+            synced,
+            is_ignored=rules,
+            max_delete_fraction=self.max_delete_fraction,
+        )
+        return result, scanned
+
+    async def refresh_remote(self) -> None:
+        """Bring the remote tree up to the cloud's head: a full listing the first time, then
+        the change feed from the stored cursor."""
+        with self.store.read() as session:
+            cursor = state.load_cursor(session, self.project_id)
+        if cursor is None:
+            head = (await self.client.project(self.project_id)).head_seq
+            versions = await self.client.files(self.project_id)
+            with self.store.write() as session:
+                state.replace_remote(session, self.project_id, versions, head)
+            cursor = head
+        while True:
+            page = await self.client.changes(self.project_id, since=cursor, limit=CHANGES_PAGE)
+            if page.items:
+                with self.store.write() as session:
+                    state.apply_changes(session, self.project_id, page.items)
+                    state.set_cursor(session, self.project_id, page.next_since)
+            cursor = max(cursor, page.next_since)
+            if not page.has_more:
+                return
+
+    # -- the executor -----------------------------------------------------------------------
+
+    async def execute(self, operations: list[Operation], result: CycleResult) -> int:
+        """Run the operations (pulls first, bounded parallel transfers); returns how many
+        were stale."""
+        self.progress = Progress(
+            files_total=len(operations), bytes_total=sum(map(_transfer_size, operations))
+        )
+        self.on_progress(self.progress)
+        stale = 0
+        for phase in (0, 1):
+            batch = [op for op in operations if _phase(op) == phase]
+            outcomes = await asyncio.gather(
+                *(self._run_one(op, result) for op in batch), return_exceptions=True
+            )
+            stale += sum(isinstance(outcome, Stale) for outcome in outcomes)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException) and not isinstance(outcome, Stale):
+                    raise outcome
+        return stale
+
+    async def _run_one(self, op: Operation, result: CycleResult) -> None:
+        async with self.transfers:
+            try:
+                await self._apply(op, result)
+            except (PreconditionFailed, NotFound, LocalChanged) as exc:
+                log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
+                raise Stale(op.path) from exc
+            except CloudError as exc:
+                if exc.code in STALE_UPLOAD_CODES:
+                    raise Stale(op.path) from exc
+                raise
+        self.progress.files_done += 1
+        self.progress.bytes_done += _transfer_size(op)
+        self.on_progress(self.progress)
+
+    async def _apply(self, op: Operation, result: CycleResult) -> None:
+        pid = self.project_id
+        if isinstance(op, Upload):
+            await self._upload(op.local, op.if_match)
+        elif isinstance(op, Download):
+            await self._download(op.remote, op.expect_sha256)
+        elif isinstance(op, DeleteRemote):
+            await self.client.delete(pid, op.path, if_match=op.if_match)
+            with self.store.write() as session:
+                state.drop_synced(session, pid, op.path)
+                state.drop_remote(session, pid, op.path)
+        elif isinstance(op, MoveRemote):
+            self._check_local(op.local)
+            version = await self.client.move(pid, op.from_path, op.path, if_match=op.if_match)
+            with self.store.write() as session:
+                state.drop_synced(session, pid, op.from_path)
+                state.drop_remote(session, pid, op.from_path)
+                state.set_remote(session, pid, version)
+                state.set_synced(session, pid, op.local, version.revision)
+        elif isinstance(op, DeleteLocal):
+            target = self.root / op.path
+            await asyncio.to_thread(delete_if_unchanged, target, op.expect_sha256)
+            self._prune_empty_parents(target.parent)
+            with self.store.write() as session:
+                state.drop_synced(session, pid, op.path)
+                state.drop_index(session, pid, op.path)
+        elif isinstance(op, RecordBase):
+            with self.store.write() as session:
+                state.set_synced(session, pid, op.local, op.remote.revision)
+        elif isinstance(op, ForgetBase):
+            with self.store.write() as session:
+                state.drop_synced(session, pid, op.path)
+        elif isinstance(op, ResolveConflict):
+            result.conflicts.append(await self._resolve_conflict(op))
+
+    def _check_local(self, local: LocalFile) -> None:
+        try:
+            st = os.stat(self.root / local.path, follow_symlinks=False)
+        except FileNotFoundError as exc:
+            raise LocalChanged(local.path) from exc
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (local.size, local.mtime_ns, local.inode):
+            raise LocalChanged(local.path)
+
+    async def _upload(self, local: LocalFile, if_match: str | None) -> None:
+        """Upload what the scan saw; the cloud checks the bytes against the scan's hash, so a
+        file that changed while it was read is refused and retried later."""
+        self._check_local(local)
+        version = await self.client.upload(
+            self.project_id,
+            local.path,
+            self.root / local.path,
+            if_match=if_match,
+            sha256=local.sha256,
+        )
+        with self.store.write() as session:
+            state.set_remote(session, self.project_id, version)
+            state.set_synced(session, self.project_id, local, version.revision)
+
+    async def _download(self, remote: RemoteFile, expect_sha256: str | None) -> LocalFile:
+        target = self.root / remote.path
+        digest = hashlib.sha256()
+        with AtomicDownload(target) as download:
+
+            def write(chunk: bytes) -> None:
+                digest.update(chunk)
+                download.write(chunk)
+
+            await self.client.download(
+                self.project_id, remote.path, write, revision=remote.revision
+            )
+            if digest.hexdigest() != remote.sha256:
+                raise CloudError(
+                    0, "checksum_mismatch", f"downloaded bytes of {remote.path} do not match"
+                )
+            st = await asyncio.to_thread(download.commit, expect_sha256)
+        local = LocalFile(remote.path, remote.sha256, st.st_size, st.st_mtime_ns, st.st_ino)
+        with self.store.write() as session:
+            state.set_index(session, self.project_id, local)
+            state.set_synced(session, self.project_id, local, remote.revision)
+        return local
+
+    async def _resolve_conflict(self, op: ResolveConflict) -> int:
+        """The cloud version takes the path; the local version becomes a conflict copy,
+        pushed as a new file. Both are kept; nothing is overwritten."""
+        with self.store.read() as session:
+            remote_paths = set(state.load_remote(session, self.project_id))
+
+        def taken(candidate: str) -> bool:
+            return candidate in remote_paths or os.path.lexists(self.root / candidate)
+
+        copy_path = conflict_name(op.path, self.now(), taken)
+        source, copy = self.root / op.path, self.root / copy_path
+        self._check_local(op.local)
+        # A hard link keeps the local bytes under the new name before the path is replaced.
+        await asyncio.to_thread(os.link, source, copy)
+        copy_stat = os.stat(copy)
+        copy_local = LocalFile(
+            copy_path, op.local.sha256, op.local.size, copy_stat.st_mtime_ns, copy_stat.st_ino
+        )
+        try:
+            await self._download(op.remote, expect_sha256=op.local.sha256)
+        except BaseException:
+            copy.unlink(missing_ok=True)  # the original is untouched: undo the extra name
+            raise
+        await self._upload(copy_local, if_match=None)
+        with self.store.write() as session:
+            state.set_index(session, self.project_id, copy_local)
+            row = Conflict(
+                project_id=self.project_id,
+                path=op.path,
+                conflict_path=copy_path,
+                local_sha256=op.local.sha256,
+                remote_revision=op.remote.revision,
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def _prune_empty_parents(self, folder: Path) -> None:
+        while folder != self.root and self.root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent

@@ -1,0 +1,148 @@
+"""Loading and saving the trees of one project in the local store.
+
+Small query functions, one place: the engine never writes SQL elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..cloud.client import Change, FileVersion
+from ..store.models import CloudCursor, LocalIndexEntry, RemoteEntry, SyncedEntry, utcnow
+from .trees import BaseEntry, LocalFile, LocalTree, RemoteFile, RemoteTree, SyncedTree
+
+
+def load_synced(session: Session, project_id: str) -> SyncedTree:
+    rows = session.scalars(select(SyncedEntry).where(SyncedEntry.project_id == project_id))
+    return {
+        r.path: BaseEntry(r.path, r.sha256, r.revision, r.size, r.mtime_ns, r.inode) for r in rows
+    }
+
+
+def load_remote(session: Session, project_id: str) -> RemoteTree:
+    rows = session.scalars(select(RemoteEntry).where(RemoteEntry.project_id == project_id))
+    return {r.path: RemoteFile(r.path, r.revision, r.sha256, r.size) for r in rows}
+
+
+def load_index(session: Session, project_id: str) -> LocalTree:
+    rows = session.scalars(select(LocalIndexEntry).where(LocalIndexEntry.project_id == project_id))
+    return {r.path: LocalFile(r.path, r.sha256, r.size, r.mtime_ns, r.inode) for r in rows}
+
+
+def load_cursor(session: Session, project_id: str) -> int | None:
+    row = session.get(CloudCursor, project_id)
+    return None if row is None else row.seq
+
+
+def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree) -> None:
+    """Write only the difference between the previous index and the fresh scan."""
+    gone = [path for path in old if path not in new]
+    if gone:
+        session.execute(
+            delete(LocalIndexEntry).where(
+                LocalIndexEntry.project_id == project_id, LocalIndexEntry.path.in_(gone)
+            )
+        )
+    for path, entry in new.items():
+        if old.get(path) != entry:
+            set_index(session, project_id, entry)
+
+
+def set_index(session: Session, project_id: str, entry: LocalFile) -> None:
+    session.merge(
+        LocalIndexEntry(
+            project_id=project_id,
+            path=entry.path,
+            size=entry.size,
+            mtime_ns=entry.mtime_ns,
+            inode=entry.inode,
+            sha256=entry.sha256,
+        )
+    )
+
+
+def drop_index(session: Session, project_id: str, path: str) -> None:
+    row = session.get(LocalIndexEntry, (project_id, path))
+    if row is not None:
+        session.delete(row)
+
+
+def set_synced(session: Session, project_id: str, local: LocalFile, revision: str) -> None:
+    session.merge(
+        SyncedEntry(
+            project_id=project_id,
+            path=local.path,
+            sha256=local.sha256,
+            size=local.size,
+            mtime_ns=local.mtime_ns,
+            inode=local.inode,
+            revision=revision,
+            synced_at=utcnow(),
+        )
+    )
+
+
+def drop_synced(session: Session, project_id: str, path: str) -> None:
+    row = session.get(SyncedEntry, (project_id, path))
+    if row is not None:
+        session.delete(row)
+
+
+def set_remote(session: Session, project_id: str, version: FileVersion | RemoteFile) -> None:
+    session.merge(
+        RemoteEntry(
+            project_id=project_id,
+            path=version.path,
+            revision=version.revision,
+            sha256=version.sha256,
+            size=version.size,
+        )
+    )
+
+
+def drop_remote(session: Session, project_id: str, path: str) -> None:
+    row = session.get(RemoteEntry, (project_id, path))
+    if row is not None:
+        session.delete(row)
+
+
+def replace_remote(
+    session: Session, project_id: str, versions: Iterable[FileVersion], cursor: int
+) -> None:
+    """A full listing: the remote tree becomes exactly ``versions`` as of ``cursor``."""
+    session.execute(delete(RemoteEntry).where(RemoteEntry.project_id == project_id))
+    for version in versions:
+        if not version.deleted:
+            set_remote(session, project_id, version)
+    set_cursor(session, project_id, cursor)
+
+
+def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
+    for change in changes:
+        if change.op == "delete":
+            drop_remote(session, project_id, change.path)
+            continue
+        if change.op == "move" and change.from_path:
+            drop_remote(session, project_id, change.from_path)
+        if change.revision is None or change.sha256 is None or change.size is None:
+            continue
+        session.merge(
+            RemoteEntry(
+                project_id=project_id,
+                path=change.path,
+                revision=change.revision,
+                sha256=change.sha256,
+                size=change.size,
+            )
+        )
+
+
+def set_cursor(session: Session, project_id: str, seq: int) -> None:
+    row = session.get(CloudCursor, project_id)
+    if row is None:
+        session.add(CloudCursor(project_id=project_id, seq=seq))
+    elif seq > row.seq:
+        row.seq = seq
