@@ -137,5 +137,9 @@ class ProjectFileBrowser(ExtensionApp):
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers.routes())
 
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """After the server's loop runs: embedded cloud (if no cloud_url), watcher, sync."""
+        await self.service.start()
+
     async def stop_extension(self) -> None:
         await self.service.stop()

@@ -1,18 +1,54 @@
 """The service layer: everything the handlers and the CLI ask of the extension.
 
-Handlers stay thin: they parse, authorize, call a method here and shape the reply.
+Handlers stay thin: they parse, authorize, call a method here and shape the reply. Errors
+are ``ServiceError``s carrying the HTTP status, a snake_case code and a human sentence.
 """
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import logging
+import os
+import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from sqlalchemy import select
 
 from ._version import __version__
-from .schemas import CloudStatus, DbStatus, Status, WatcherStatus
+from .cloud.client import CloudClient, CloudError
+from .cloud.stream import ChangeStream
+from .events import EventBus
+from .schemas import (
+    CloudProject,
+    CloudStatus,
+    ConflictModel,
+    DbStatus,
+    FileEntry,
+    JobModel,
+    LocalProject,
+    Status,
+    WatcherStatus,
+)
 from .store import Store
-from .store.engine import redact_url
+from .store.engine import redact_url, sqlite_path
 from .store.migrate import DatabaseTooNewError, MigrationError, head_revision, upgrade
+from .store.models import Conflict, LocalProjectRow, utcnow
+from .sync import state
+from .sync.localfs import AtomicDownload
+from .sync.manager import SyncManager
+from .sync.planner import (
+    DeleteLocal,
+    DeleteRemote,
+    Download,
+    MoveRemote,
+    ResolveConflict,
+    Upload,
+)
+from .sync.project import ProjectSync
 
 
 @dataclass(frozen=True)
@@ -30,24 +66,47 @@ class Settings:
     full_rescan_seconds: float
     max_concurrent_transfers: int
     max_delete_fraction: float
+    watch: bool = True
 
 
-class ServiceUnavailable(RuntimeError):
-    """The extension cannot serve requests (its state DB is unusable); says why."""
+class ServiceError(Exception):
+    """A request the service cannot honour, with its HTTP status and a clear sentence."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
+        self.status = status
         self.code = code
         self.message = message
+
+
+def _not_found(what: str) -> ServiceError:
+    return ServiceError(404, "not_found", f"{what} does not exist")
+
+
+_BAD_FOLDER_CHARS = re.compile(r"[\x00\\]")
+
+
+def _from_cloud(exc: CloudError) -> ServiceError:
+    if exc.code == "unreachable":
+        return ServiceError(503, "cloud_unreachable", exc.message)
+    status = exc.status if 400 <= exc.status < 500 else 502
+    return ServiceError(status, exc.code, exc.message)
 
 
 class ProjectFileBrowserService:
     def __init__(self, settings: Settings, log: logging.Logger | None = None) -> None:
         self.settings = settings
         self.log = log or logging.getLogger(__name__)
+        self.bus = EventBus()
         self.store: Store | None = None
         self.db_revision: str | None = None
-        self.db_error: ServiceUnavailable | None = None
+        self.db_error: ServiceError | None = None
+        self.cloud_url = settings.cloud_url
+        self.cloud_user: str | None = None
+        self.cloud_error: str | None = None
+        self.client: CloudClient | None = None
+        self.manager: SyncManager | None = None
+        self._embedded: object | None = None  # project_cloud.server.CloudServer
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -58,25 +117,88 @@ class ProjectFileBrowserService:
             result = upgrade(self.settings.db_url, backup=self.settings.db_backup_before_upgrade)
         except MigrationError as exc:
             code = "database_too_new" if isinstance(exc, DatabaseTooNewError) else "database_error"
-            self.db_error = ServiceUnavailable(code, str(exc))
+            self.db_error = ServiceError(503, code, str(exc))
             self.log.error("project-filebrowser: %s", exc)
             return
         self.db_revision = result.to_revision
         self.store = Store(self.settings.db_url, journal_mode=self.settings.db_journal_mode)
 
+    @property
+    def lock_dir(self) -> Path:
+        db_file = sqlite_path(self.settings.db_url)
+        base = db_file.parent if db_file is not None else Path(self.settings.root_dir)
+        return base / "locks"
+
+    async def start(self) -> None:
+        """Start the embedded cloud if no cloud is configured, connect, start syncing."""
+        if self.store is None:
+            return
+        token = self.settings.cloud_token
+        if not self.cloud_url:
+            from project_cloud.server import CloudServer, default_cloud_dir
+
+            folder = default_cloud_dir()
+            server = CloudServer(f"sqlite:///{folder / 'cloud.db'}", str(folder / "blobs"))
+            port = await server.start("127.0.0.1", 0)
+            self._embedded = server
+            self.cloud_url = f"http://127.0.0.1:{port}"
+            token = await server.ensure_user(_local_username(), token_file=folder / "local-token")
+        self.client = CloudClient(self.cloud_url, token, max_retries=3)
+        try:
+            self.cloud_user = await self.client.user()
+        except CloudError as exc:
+            self.cloud_error = str(exc)
+            self.log.warning("project-filebrowser: cloud %s: %s", self.cloud_url, exc)
+        cloud_url = self.cloud_url
+
+        def stream(**kwargs: object) -> ChangeStream:
+            return ChangeStream(cloud_url, token, **kwargs)  # type: ignore[arg-type]
+
+        self.manager = SyncManager(
+            store=self.store,
+            client=self.client,
+            root_dir=Path(self.settings.root_dir),
+            lock_dir=self.lock_dir,
+            bus=self.bus,
+            max_concurrent_transfers=self.settings.max_concurrent_transfers,
+            max_delete_fraction=self.settings.max_delete_fraction,
+            debounce_seconds=self.settings.debounce_seconds,
+            full_rescan_seconds=self.settings.full_rescan_seconds,
+            stream=stream,
+            watch=self.settings.watch,
+        )
+        await self.manager.start()
+
     async def stop(self) -> None:
+        if self.manager is not None:
+            await self.manager.stop()
+            self.manager = None
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self._embedded is not None:
+            await self._embedded.stop()  # type: ignore[attr-defined]
+            self._embedded = None
         if self.store is not None:
             self.store.dispose()
             self.store = None
 
     def require_store(self) -> Store:
         if self.store is None:
-            raise self.db_error or ServiceUnavailable("database_closed", "the state DB is closed")
+            raise self.db_error or ServiceError(503, "database_closed", "the state DB is closed")
         return self.store
 
-    # -- queries ----------------------------------------------------------------------------
+    def require_manager(self) -> tuple[SyncManager, CloudClient]:
+        self.require_store()
+        if self.manager is None or self.client is None:
+            raise ServiceError(503, "not_started", "the sync service is still starting")
+        return self.manager, self.client
+
+    # -- status -----------------------------------------------------------------------------
 
     def status(self) -> Status:
+        watcher = self.manager.watcher if self.manager is not None else None
+        stream = self.manager.stream if self.manager is not None else None
         return Status(
             version=__version__,
             db_revision=self.db_revision,
@@ -88,9 +210,245 @@ class ProjectFileBrowserService:
                 error=self.db_error.message if self.db_error else None,
             ),
             cloud=CloudStatus(
-                url=self.settings.cloud_url,
+                url=self.cloud_url,
                 embedded=not self.settings.cloud_url,
-                connected=False,
+                connected=self.cloud_user is not None
+                and (stream is None or stream.connected or self.cloud_error is None),
+                user=self.cloud_user,
+                error=self.cloud_error,
             ),
-            watcher=WatcherStatus(running=False),
+            watcher=WatcherStatus(
+                running=bool(watcher and watcher.running),
+                observer=watcher.observer_kind if watcher else None,
+            ),
         )
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def _local_project(self, project_id: str) -> LocalProject:
+        manager, _ = self.require_manager()
+        project = manager.describe(project_id)
+        if project is None:
+            raise _not_found(f"linked project {project_id!r}")
+        return project
+
+    async def list_projects(
+        self, scope: Literal["local", "cloud"]
+    ) -> list[LocalProject] | list[CloudProject]:
+        manager, client = self.require_manager()
+        if scope == "cloud":
+            try:
+                return await client.projects()
+            except CloudError as exc:
+                raise _from_cloud(exc) from exc
+        with self.require_store().read() as session:
+            ids = list(session.scalars(select(LocalProjectRow.id).order_by(LocalProjectRow.name)))
+        return [p for p in map(manager.describe, ids) if p is not None]
+
+    def get_project(self, project_id: str) -> LocalProject:
+        return self._local_project(project_id)
+
+    def _folder(self, local_path: str | None, name: str) -> str:
+        """A project folder relative to root_dir; refuses paths that leave it."""
+        rel = local_path if local_path is not None else f"{self.settings.projects_dir}/{name}"
+        pure = PurePosixPath(rel)
+        if (
+            not rel
+            or _BAD_FOLDER_CHARS.search(rel)
+            or pure.is_absolute()
+            or ".." in pure.parts
+            or pure == PurePosixPath(".")
+        ):
+            raise ServiceError(
+                400,
+                "invalid_path",
+                f"{rel!r} is not a folder inside the server's root directory",
+            )
+        return pure.as_posix()
+
+    async def create_project(
+        self, name: str, title: str = "", description: str = ""
+    ) -> LocalProject:
+        _, client = self.require_manager()
+        if name in (".", "..") or any(c in name for c in "/\\\0") or name != name.strip():
+            raise ServiceError(
+                400, "invalid_name", f"{name!r} cannot be a project name: it names its folder"
+            )
+        folder = self._folder(None, name)
+        self._check_folder_free(folder)
+        try:
+            cloud = await client.create_project(name, title, description)
+        except CloudError as exc:
+            raise _from_cloud(exc) from exc
+        return self._link(cloud, folder)
+
+    async def link(self, project_id: str, local_path: str | None = None) -> LocalProject:
+        _, client = self.require_manager()
+        with self.require_store().read() as session:
+            if session.get(LocalProjectRow, project_id) is not None:
+                raise ServiceError(409, "already_linked", f"project {project_id} is already linked")
+        try:
+            cloud = await client.project(project_id)
+        except CloudError as exc:
+            raise _from_cloud(exc) from exc
+        folder = self._folder(local_path, cloud.name)
+        self._check_folder_free(folder)
+        return self._link(cloud, folder)
+
+    def _check_folder_free(self, folder: str) -> None:
+        with self.require_store().read() as session:
+            taken = session.scalar(
+                select(LocalProjectRow.id).where(LocalProjectRow.local_path == folder)
+            )
+        if taken is not None:
+            raise ServiceError(
+                409, "folder_in_use", f"the folder {folder!r} is already linked to {taken}"
+            )
+        if (Path(self.settings.root_dir) / folder).is_file():
+            raise ServiceError(409, "folder_in_use", f"{folder!r} is a file")
+
+    def _link(self, cloud: CloudProject, folder: str) -> LocalProject:
+        manager, client = self.require_manager()
+        (Path(self.settings.root_dir) / folder).mkdir(parents=True, exist_ok=True)
+        with self.require_store().write() as session:
+            session.add(
+                LocalProjectRow(
+                    id=cloud.id,
+                    cloud_url=client.base_url,
+                    name=cloud.name,
+                    title=cloud.title,
+                    description=cloud.description,
+                    owner=cloud.owner,
+                    local_path=folder,
+                )
+            )
+        manager.watch_project(cloud.id)
+        manager.request_sync(cloud.id, user=True)
+        return self._local_project(cloud.id)
+
+    def unlink(self, project_id: str) -> None:
+        manager, _ = self.require_manager()
+        self._local_project(project_id)
+        manager.unwatch_project(project_id)
+        with self.require_store().write() as session:
+            row = session.get(LocalProjectRow, project_id)
+            if row is not None:
+                session.delete(row)  # synced tree, cursor, conflicts, jobs go with it
+
+    def sync(self, project_id: str, *, confirm_deletes: bool = False) -> JobModel:
+        manager, _ = self.require_manager()
+        self._local_project(project_id)
+        return manager.request_sync(project_id, user=True, allow_mass_delete=confirm_deletes)
+
+    async def files(self, project_id: str) -> list[FileEntry]:
+        manager, client = self.require_manager()
+        project = self._local_project(project_id)
+        syncer = ProjectSync(
+            project_id=project_id,
+            root=Path(self.settings.root_dir) / project.local_path,
+            client=client,
+            store=self.require_store(),
+            transfers=manager.transfers,
+        )
+        plan, scanned = await syncer.plan()
+        with self.require_store().read() as session:
+            conflicted = {
+                path
+                for row in session.scalars(
+                    select(Conflict).where(
+                        Conflict.project_id == project_id, Conflict.resolved.is_(False)
+                    )
+                )
+                for path in (row.path, row.conflict_path)
+            }
+        with self.require_store().read() as session:
+            remote = state.load_remote(session, project_id)
+        entries: dict[str, FileEntry] = {}
+        for path, local in scanned.tree.items():
+            entries[path] = FileEntry(path=path, size=local.size, state="synced")
+        for path, remote_file in remote.items():
+            entries.setdefault(path, FileEntry(path=path, size=remote_file.size, state="synced"))
+        for op in plan.operations:
+            if isinstance(op, Upload | DeleteRemote | MoveRemote):
+                state_name = "pending_push"
+            elif isinstance(op, Download | DeleteLocal):
+                state_name = "pending_pull"
+            elif isinstance(op, ResolveConflict):
+                state_name = "conflict"
+            else:
+                continue
+            size = entries[op.path].size if op.path in entries else 0
+            entries[op.path] = FileEntry(path=op.path, size=size, state=state_name)  # type: ignore[arg-type]
+        for path in conflicted & entries.keys():
+            entries[path] = entries[path].model_copy(update={"state": "conflict"})
+        for path in plan.ignored:
+            if path in scanned.tree:
+                entries[path] = FileEntry(path=path, size=scanned.tree[path].size, state="ignored")
+        return sorted(entries.values(), key=lambda e: e.path)
+
+    # -- conflicts and jobs -----------------------------------------------------------------
+
+    def conflicts(self, project_id: str | None = None) -> list[ConflictModel]:
+        query = select(Conflict).order_by(Conflict.detected_at.desc())
+        if project_id:
+            query = query.where(Conflict.project_id == project_id)
+        with self.require_store().read() as session:
+            return [ConflictModel.model_validate(row) for row in session.scalars(query)]
+
+    async def resolve_conflict(
+        self, conflict_id: int, keep: Literal["local", "remote", "both"]
+    ) -> ConflictModel:
+        manager, _ = self.require_manager()
+        with self.require_store().read() as session:
+            row = session.get(Conflict, conflict_id)
+            if row is None:
+                raise _not_found(f"conflict {conflict_id}")
+            if row.resolved:
+                raise ServiceError(409, "already_resolved", f"conflict {conflict_id} is resolved")
+            project = self._local_project(row.project_id)
+            path, copy_path = row.path, row.conflict_path
+        root = Path(self.settings.root_dir) / project.local_path
+        target, copy = root / path, root / copy_path
+        if keep == "local":
+            if not copy.is_file():
+                raise ServiceError(
+                    409, "conflict_copy_missing", f"{copy_path} is gone; keep remote or both"
+                )
+            await asyncio.to_thread(_replace_with, copy, target)
+        elif keep == "remote":
+            copy.unlink(missing_ok=True)
+        with self.require_store().write() as session:
+            conflict = session.get(Conflict, conflict_id)
+            assert conflict is not None
+            conflict.resolved, conflict.resolution, conflict.resolved_at = True, keep, utcnow()
+            model = ConflictModel.model_validate(conflict)
+        manager.request_sync(row.project_id, user=True)
+        return model
+
+    def jobs(self) -> list[JobModel]:
+        manager, _ = self.require_manager()
+        return manager.jobs()
+
+    def cancel_job(self, job_id: str) -> None:
+        manager, _ = self.require_manager()
+        if manager.job(job_id) is None:
+            raise _not_found(f"job {job_id!r}")
+        if not manager.cancel(job_id):
+            raise ServiceError(409, "job_finished", f"job {job_id} has already finished")
+
+
+def _replace_with(source: Path, target: Path) -> None:
+    """Atomically put ``source``'s bytes at ``target`` and remove ``source``."""
+    with AtomicDownload(target) as download, open(source, "rb") as handle:
+        shutil.copyfileobj(handle, download)  # type: ignore[misc]
+        download.commit(expect_sha256=None, check=False)
+    source.unlink()
+
+
+def _local_username() -> str:
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = os.environ.get("USER", "")
+    name = re.sub(r"[^A-Za-z0-9._@-]", "", name)[:64]
+    return name if name and name[0].isalnum() else "local"

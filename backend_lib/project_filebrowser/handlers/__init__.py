@@ -4,13 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from .projects import (
+    ConflictsHandler,
+    FilesHandler,
+    JobHandler,
+    JobsHandler,
+    LinkHandler,
+    ProjectHandler,
+    ProjectsHandler,
+    ResolveConflictHandler,
+    SyncHandler,
+)
 from .status import StatusHandler
 
 API_PREFIX = "/project-filebrowser/api"
+_ID = r"(?P<{}>[^/]+)"
 
 
 def routes() -> list[tuple[str, type[Any]]]:
     """URL patterns (the ExtensionApp prefixes them with the server's base_url)."""
+    project = _ID.format("project_id")
     return [
         (rf"{API_PREFIX}/status/?", StatusHandler),
+        (rf"{API_PREFIX}/projects/?", ProjectsHandler),
+        (rf"{API_PREFIX}/projects/{project}/?", ProjectHandler),
+        (rf"{API_PREFIX}/projects/{project}/link/?", LinkHandler),
+        (rf"{API_PREFIX}/projects/{project}/sync/?", SyncHandler),
+        (rf"{API_PREFIX}/projects/{project}/files/?", FilesHandler),
+        (rf"{API_PREFIX}/conflicts/?", ConflictsHandler),
+        (
+            rf"{API_PREFIX}/conflicts/(?P<conflict_id>[0-9]{{1,18}})/resolve/?",
+            ResolveConflictHandler,
+        ),
+        (rf"{API_PREFIX}/jobs/?", JobsHandler),
+        (rf"{API_PREFIX}/jobs/{_ID.format('job_id')}/?", JobHandler),
     ]

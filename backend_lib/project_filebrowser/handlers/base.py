@@ -1,28 +1,21 @@
-"""The base of every REST handler: Jupyter auth, the contract's JSON error body."""
+"""The base of every REST handler: Jupyter auth, body parsing, the contract's JSON errors."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from tornado.web import HTTPError
 
-from ..service import ProjectFileBrowserService, ServiceUnavailable
+from ..service import ProjectFileBrowserService, ServiceError
 
 AUTH_RESOURCE = "project_filebrowser"
+MAX_JSON_BODY = 1 << 20
 
-
-class ApiError(HTTPError):
-    """An HTTP error with the contract's snake_case code and a human sentence."""
-
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(status_code, message)
-        self.code = code
-        self.message = message
-
+M = TypeVar("M", bound=BaseModel)
 
 _DEFAULT_CODES = {
     400: "bad_request",
@@ -44,20 +37,38 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         service: ProjectFileBrowserService = self.settings["project_filebrowser_service"]
         return service
 
-    def write_json(self, payload: BaseModel | dict[str, Any], status: int = 200) -> None:
+    def parse(self, model: type[M], *, optional: bool = False) -> M:
+        """The JSON body as ``model``; a clear 400/413 otherwise."""
+        body = self.request.body or b""
+        if len(body) > MAX_JSON_BODY:
+            raise ServiceError(413, "payload_too_large", "the JSON body is larger than 1 MiB")
+        if not body.strip():
+            if optional:
+                return model()
+            raise ServiceError(400, "invalid_body", "a JSON object body is required")
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
+            )
+            raise ServiceError(400, "invalid_body", problems) from None
+
+    def write_json(self, payload: BaseModel | dict[str, Any] | None, status: int = 200) -> None:
         self.set_status(status)
+        if payload is None:
+            self.finish()
+            return
         self.set_header("Content-Type", "application/json")
         if isinstance(payload, BaseModel):
             self.finish(payload.model_dump_json())
         else:
-            self.finish(json.dumps(payload))
+            self.finish(json.dumps(payload, default=_jsonable))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ServiceUnavailable):
-            status_code, code, message = 503, exc.code, exc.message
-        elif isinstance(exc, ApiError):
-            code, message = exc.code, exc.message
+        if isinstance(exc, ServiceError):
+            status_code, code, message = exc.status, exc.code, exc.message
         else:
             code = _DEFAULT_CODES.get(
                 status_code, "server_error" if status_code >= 500 else "error"
@@ -68,3 +79,9 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": {"code": code, "message": message}}))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError(f"cannot serialize {type(value).__name__}")

@@ -73,15 +73,15 @@ class AtomicDownload:
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
 
-    def commit(self, expect_sha256: str | None, mtime_ns: int | None = None) -> os.stat_result:
+    def commit(self, expect_sha256: str | None, *, check: bool = True) -> os.stat_result:
+        """Replace the target if it still holds ``expect_sha256`` (None: is still absent);
+        ``check=False`` replaces whatever is there (the user asked for exactly that)."""
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
-        if not matches(self.target, expect_sha256):
+        if check and not matches(self.target, expect_sha256):
             self.discard()
             raise LocalChanged(str(self.target))
-        if mtime_ns is not None:
-            os.utime(self.temp, ns=(mtime_ns, mtime_ns))
         os.replace(self.temp, self.target)
         fsync_dir(self.target.parent)
         return os.stat(self.target)

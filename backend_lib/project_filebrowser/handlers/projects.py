@@ -1,0 +1,120 @@
+"""REST handlers for projects, files, conflicts and jobs (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from jupyter_server.auth.decorator import authorized
+from pydantic import BaseModel, ConfigDict, Field
+from tornado import web
+
+from ..service import ServiceError
+from .base import BaseHandler
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateProjectBody(_Body):
+    name: str = Field(min_length=1, max_length=128)
+    title: str = Field(default="", max_length=256)
+    description: str = Field(default="", max_length=100_000)
+
+
+class LinkBody(_Body):
+    local_path: str | None = Field(default=None, max_length=4096)
+
+
+class SyncBody(_Body):
+    confirm_deletes: bool = False
+
+
+class ResolveBody(_Body):
+    keep: Literal["local", "remote", "both"]
+
+
+class ProjectsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        scope = self.get_query_argument("scope", "local")
+        if scope not in ("local", "cloud"):
+            raise ServiceError(400, "invalid_scope", "scope must be 'local' or 'cloud'")
+        items = await self.service.list_projects(scope)  # type: ignore[arg-type]
+        self.write_json({"items": items})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.parse(CreateProjectBody)
+        project = await self.service.create_project(body.name, body.title, body.description)
+        self.write_json(project, status=201)
+
+
+class ProjectHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    def get(self, project_id: str) -> None:
+        self.write_json(self.service.get_project(project_id))
+
+
+class LinkHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        body = self.parse(LinkBody, optional=True)
+        self.write_json(await self.service.link(project_id, body.local_path), status=201)
+
+    @web.authenticated
+    @authorized
+    def delete(self, project_id: str) -> None:
+        self.service.unlink(project_id)
+        self.write_json(None, status=204)
+
+
+class SyncHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    def post(self, project_id: str) -> None:
+        body = self.parse(SyncBody, optional=True)
+        job = self.service.sync(project_id, confirm_deletes=body.confirm_deletes)
+        self.write_json(job, status=202)
+
+
+class FilesHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, project_id: str) -> None:
+        self.write_json({"items": await self.service.files(project_id)})
+
+
+class ConflictsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        project_id = self.get_query_argument("project_id", None)
+        self.write_json({"items": self.service.conflicts(project_id)})
+
+
+class ResolveConflictHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, conflict_id: str) -> None:
+        body = self.parse(ResolveBody)
+        self.write_json(await self.service.resolve_conflict(int(conflict_id), body.keep))
+
+
+class JobsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.write_json({"items": self.service.jobs()})
+
+
+class JobHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    def delete(self, job_id: str) -> None:
+        self.service.cancel_job(job_id)
+        self.write_json(None, status=204)

@@ -1,0 +1,393 @@
+"""The sync manager: every linked project, one job queue, the watcher and the change stream.
+
+* Jobs run from a priority queue: what a user asked for before background work. At most
+  one job per project runs at a time (and a cross-process lock keeps the CLI and the
+  server from syncing one project together); requests for a project that already has a
+  queued job join it.
+* File transfers across all jobs share ``max_concurrent_transfers``.
+* Every job reports progress on the event bus and can be cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from ..cloud.client import CloudClient, CloudError
+from ..cloud.stream import ChangeStream
+from ..events import EventBus
+from ..schemas import (
+    ConflictEvent,
+    ConflictModel,
+    JobFinishedEvent,
+    JobModel,
+    JobProgressEvent,
+    LocalProject,
+    ProjectUpdatedEvent,
+)
+from ..store import Store
+from ..store.models import Conflict, Job, LocalProjectRow, utcnow
+from .lock import ProjectLock
+from .project import CycleResult, Progress, ProjectSync
+from .watcher import ProjectWatcher
+
+log = logging.getLogger(__name__)
+
+PRIORITY_USER = 0
+PRIORITY_BACKGROUND = 10
+WORKERS = 2
+PROGRESS_INTERVAL = 0.1  # seconds between job_progress events of one job
+FINISHED_KEPT = 100
+
+
+@dataclass
+class JobHandle:
+    model: JobModel
+    priority: int
+    allow_mass_delete: bool = False
+    task: asyncio.Task[None] | None = None
+    last_progress: float = 0.0
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class SyncManager:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        client: CloudClient,
+        root_dir: Path,
+        lock_dir: Path,
+        bus: EventBus,
+        max_concurrent_transfers: int = 4,
+        max_delete_fraction: float = 0.5,
+        debounce_seconds: float = 0.2,
+        full_rescan_seconds: float = 600.0,
+        stream: Callable[..., ChangeStream] | None = None,
+        watch: bool = True,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.root_dir = root_dir
+        self.lock_dir = lock_dir
+        self.bus = bus
+        self.max_delete_fraction = max_delete_fraction
+        self.full_rescan_seconds = full_rescan_seconds
+        self.transfers = asyncio.Semaphore(max_concurrent_transfers)
+        self.watcher = (
+            ProjectWatcher(self._on_local_change, debounce_seconds=debounce_seconds)
+            if watch
+            else None
+        )
+        self._stream_factory = stream
+        self.stream: ChangeStream | None = None
+        self.pending: dict[str, int] = {}  # project id -> operations left after last cycle
+        self._queue: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
+        self._order = itertools.count()
+        self._jobs: dict[str, JobHandle] = {}
+        self._queued: dict[str, str] = {}  # project id -> queued job id
+        self._running: dict[str, str] = {}  # project id -> running job id
+        self._deferred: dict[str, str] = {}  # project id -> job waiting for the running one
+        self._finished: list[str] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._fail_interrupted_jobs()
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(WORKERS)]
+        if self.watcher is not None:
+            self.watcher.start()
+            for project_id, folder in self._linked_folders().items():
+                self.watcher.watch(project_id, folder)
+        if self.full_rescan_seconds > 0:
+            self._tasks.append(asyncio.create_task(self._rescan_loop()))
+        if self._stream_factory is not None:
+            self.stream = self._stream_factory(
+                projects=lambda: list(self._linked_folders()),
+                on_change=lambda pid: self.request_sync(pid, user=False),
+                on_state=self._on_stream_state,
+            )
+            self.stream.start()
+        for project_id in self._linked_folders():
+            self.request_sync(project_id, user=False)
+
+    async def stop(self) -> None:
+        if self.stream is not None:
+            await self.stream.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+        for handle in self._jobs.values():
+            if handle.task is not None:
+                handle.task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def _fail_interrupted_jobs(self) -> None:
+        with self.store.write() as session:
+            for job in session.scalars(select(Job).where(Job.state.in_(["queued", "running"]))):
+                job.state = "failed"
+                job.error = "interrupted by a restart; the next sync picks up where it stopped"
+                job.finished_at = utcnow()
+
+    def _linked_folders(self) -> dict[str, Path]:
+        with self.store.read() as session:
+            rows = session.execute(select(LocalProjectRow.id, LocalProjectRow.local_path)).all()
+        return {pid: self.root_dir / path for pid, path in rows}
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    async def _on_local_change(self, project_id: str) -> None:
+        self.request_sync(project_id, user=False)
+
+    def _on_stream_state(self, connected: bool) -> None:
+        log.info("project-filebrowser: cloud change stream %s", "up" if connected else "down")
+
+    async def _rescan_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.full_rescan_seconds)
+            for project_id in self._linked_folders():
+                self.request_sync(project_id, user=False)
+
+    def watch_project(self, project_id: str) -> None:
+        folder = self._linked_folders().get(project_id)
+        if self.watcher is not None and self.watcher.running and folder is not None:
+            self.watcher.watch(project_id, folder)
+        if self.stream is not None:
+            asyncio.get_running_loop().create_task(self.stream.resubscribe())
+
+    def unwatch_project(self, project_id: str) -> None:
+        if self.watcher is not None:
+            self.watcher.unwatch(project_id)
+        for job_id in (self._queued.get(project_id), self._running.get(project_id)):
+            if job_id:
+                self.cancel(job_id)
+        if self.stream is not None:
+            asyncio.get_running_loop().create_task(self.stream.resubscribe())
+
+    # -- the queue --------------------------------------------------------------------------
+
+    def request_sync(
+        self, project_id: str, *, user: bool = True, allow_mass_delete: bool = False
+    ) -> JobModel:
+        """Queue a sync of a project, or join the one already queued for it."""
+        priority = PRIORITY_USER if user else PRIORITY_BACKGROUND
+        for job_id in (self._queued.get(project_id), self._deferred.get(project_id)):
+            handle = self._jobs.get(job_id or "")
+            if handle is not None:
+                handle.allow_mass_delete |= allow_mass_delete
+                if priority < handle.priority:
+                    handle.priority = priority
+                    if job_id == self._queued.get(project_id):
+                        self._queue.put_nowait((priority, next(self._order), handle.model.id))
+                return handle.model
+        model = JobModel(id=str(uuid.uuid4()), project_id=project_id, kind="sync", state="queued")
+        handle = JobHandle(model, priority, allow_mass_delete)
+        self._jobs[model.id] = handle
+        with self.store.write() as session:
+            if session.get(LocalProjectRow, project_id) is None:
+                raise KeyError(project_id)
+            session.add(Job(id=model.id, project_id=project_id, kind="sync", priority=priority))
+        self._queued[project_id] = model.id
+        self._queue.put_nowait((priority, next(self._order), model.id))
+        self.bus.publish(JobProgressEvent(job=model))
+        return model
+
+    def jobs(self) -> list[JobModel]:
+        return [handle.model for handle in self._jobs.values()]
+
+    def job(self, job_id: str) -> JobHandle | None:
+        return self._jobs.get(job_id)
+
+    def cancel(self, job_id: str) -> bool:
+        handle = self._jobs.get(job_id)
+        if handle is None or handle.model.state not in ("queued", "running"):
+            return False
+        if handle.task is not None:
+            handle.task.cancel()
+            return True
+        project_id = handle.model.project_id
+        for table in (self._queued, self._deferred):
+            if table.get(project_id) == job_id:
+                del table[project_id]
+        self._finish(handle, "cancelled", None)
+        return True
+
+    async def wait(self, job_id: str) -> JobModel:
+        handle = self._jobs[job_id]
+        await handle.done.wait()
+        return handle.model
+
+    async def _worker(self) -> None:
+        while True:
+            _priority, _order, job_id = await self._queue.get()
+            handle = self._jobs.get(job_id)
+            if handle is None or handle.model.state != "queued" or handle.task is not None:
+                continue  # cancelled, or a stale entry left by a priority bump
+            project_id = handle.model.project_id
+            if self._queued.get(project_id) != job_id:
+                continue
+            del self._queued[project_id]
+            if project_id in self._running:
+                self._deferred[project_id] = job_id
+                continue
+            self._running[project_id] = job_id
+            handle.task = asyncio.create_task(self._run(handle))
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(handle.task)
+
+    async def _run(self, handle: JobHandle) -> None:
+        project_id = handle.model.project_id
+        lock = ProjectLock(self.lock_dir, project_id)
+        state, error = "done", None
+        try:
+            await lock.acquire(
+                on_wait=lambda holder: log.info(
+                    "project-filebrowser: %s is being synced by %s; waiting", project_id, holder
+                )
+            )
+            try:
+                self._set_running(handle)
+                result = await self._cycle(handle)
+                if result.guard is not None:
+                    state, error = "failed", result.guard.message
+            finally:
+                lock.release()
+        except asyncio.CancelledError:
+            state = "cancelled"
+            self._set_project(project_id, status="idle")
+        except CloudError as exc:
+            state, error = "failed", str(exc)
+            offline = exc.code == "unreachable"
+            self._set_project(project_id, status="offline" if offline else "error", error=error)
+        except Exception as exc:
+            log.exception("project-filebrowser: sync of %s failed", project_id)
+            state, error = "failed", f"{type(exc).__name__}: {exc}"
+            self._set_project(project_id, status="error", error=error)
+        finally:
+            self._finish(handle, state, error)
+            self._running.pop(project_id, None)
+            deferred = self._deferred.pop(project_id, None)
+            if deferred is not None:
+                self._queued[project_id] = deferred
+                deferred_handle = self._jobs[deferred]
+                self._queue.put_nowait((deferred_handle.priority, next(self._order), deferred))
+
+    async def _cycle(self, handle: JobHandle) -> CycleResult:
+        project_id = handle.model.project_id
+        folder = self._linked_folders().get(project_id)
+        if folder is None:
+            raise KeyError(f"project {project_id} is not linked")
+        self._set_project(project_id, status="syncing")
+        syncer = ProjectSync(
+            project_id=project_id,
+            root=folder,
+            client=self.client,
+            store=self.store,
+            transfers=self.transfers,
+            max_delete_fraction=self.max_delete_fraction,
+            on_progress=lambda progress: self._progress(handle, progress),
+        )
+        result = await syncer.run(allow_mass_delete=handle.allow_mass_delete)
+        self.pending[project_id] = result.pending
+        if result.guard is not None:
+            self._set_project(
+                project_id, status="paused", error=None, paused_reason=result.guard.message
+            )
+        else:
+            self._set_project(
+                project_id, status="idle", error=None, paused_reason=None, synced=True
+            )
+        for conflict_id in result.conflicts:
+            self._publish_conflict(conflict_id)
+        return result
+
+    # -- state and events -------------------------------------------------------------------
+
+    def _set_running(self, handle: JobHandle) -> None:
+        handle.model.state = "running"
+        with self.store.write() as session:
+            job = session.get(Job, handle.model.id)
+            if job is not None:
+                job.state, job.started_at = "running", utcnow()
+        self.bus.publish(JobProgressEvent(job=handle.model))
+
+    def _progress(self, handle: JobHandle, progress: Progress) -> None:
+        model = handle.model
+        model.files_total, model.files_done = progress.files_total, progress.files_done
+        model.bytes_total, model.bytes_done = progress.bytes_total, progress.bytes_done
+        now = asyncio.get_running_loop().time()
+        if now - handle.last_progress >= PROGRESS_INTERVAL or (
+            progress.files_done == progress.files_total
+        ):
+            handle.last_progress = now
+            self.bus.publish(JobProgressEvent(job=model.model_copy()))
+
+    def _finish(self, handle: JobHandle, state: str, error: str | None) -> None:
+        model = handle.model
+        model.state, model.error = state, error  # type: ignore[assignment]
+        with self.store.write() as session:
+            job = session.get(Job, model.id)
+            if job is not None:
+                job.state, job.error, job.finished_at = state, error, utcnow()
+                job.files_done, job.files_total = model.files_done, model.files_total
+                job.bytes_done, job.bytes_total = model.bytes_done, model.bytes_total
+        handle.done.set()
+        self.bus.publish(JobFinishedEvent(job=model.model_copy()))
+        self._finished.append(model.id)
+        while len(self._finished) > FINISHED_KEPT:
+            self._jobs.pop(self._finished.pop(0), None)
+
+    def _set_project(
+        self,
+        project_id: str,
+        *,
+        status: str,
+        error: str | None = None,
+        paused_reason: str | None = None,
+        synced: bool = False,
+    ) -> None:
+        with self.store.write() as session:
+            row = session.get(LocalProjectRow, project_id)
+            if row is None:
+                return
+            row.status, row.error, row.paused_reason = status, error, paused_reason
+            if synced:
+                row.last_synced_at = utcnow()
+        project = self.describe(project_id)
+        if project is not None:
+            self.bus.publish(ProjectUpdatedEvent(project=project))
+
+    def describe(self, project_id: str) -> LocalProject | None:
+        with self.store.read() as session:
+            row = session.get(LocalProjectRow, project_id)
+            if row is None:
+                return None
+            conflicts = session.scalar(
+                select(func.count())
+                .select_from(Conflict)
+                .where(Conflict.project_id == project_id, Conflict.resolved.is_(False))
+            )
+            project = LocalProject.model_validate(row)
+        project.conflicts = int(conflicts or 0)
+        project.pending = self.pending.get(project_id, 0)
+        project.error = row.error or row.paused_reason
+        return project
+
+    def _publish_conflict(self, conflict_id: int) -> None:
+        with self.store.read() as session:
+            row = session.get(Conflict, conflict_id)
+            if row is not None:
+                self.bus.publish(ConflictEvent(conflict=ConflictModel.model_validate(row)))
