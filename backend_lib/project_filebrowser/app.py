@@ -10,10 +10,9 @@ from traitlets import Bool, CaselessStrEnum, Float, Integer, TraitError, Unicode
 
 from . import handlers
 from ._version import __version__
+from .credentials import TOKEN_ENV
 from .service import ProjectFileBrowserService, Settings
 from .store.engine import DB_URL_ENV, JOURNAL_MODES, default_db_url, resolve_db_url
-
-TOKEN_ENV = "PROJECT_FILEBROWSER_TOKEN"
 
 
 class ProjectFileBrowser(ExtensionApp):

@@ -1,15 +1,27 @@
 """The ``project-filebrowser`` command.
 
-Exit status: 0 on success, 1 on a failure explained in one line, 2 on bad usage.
+Exit status: 0 on success, 1 on a failure explained in one line, 2 on bad usage. Options
+follow the command: ``project-filebrowser sync demo --db URL --root DIR``.
 """
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial, wraps
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from ._version import __version__
 from .store.engine import redact_url, resolve_db_url
 from .store.migrate import MigrationError, current_revision, head_revision, upgrade
+
+T = TypeVar("T")
 
 db_option = click.option(
     "--db",
@@ -18,12 +30,24 @@ db_option = click.option(
     default=None,
     help="State DB URL (default: the extension's db_url, so the CLI and JupyterLab share state).",
 )
+root_option = click.option(
+    "--root",
+    "root",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The folder projects live under, in DIR/projects/ (default: the current folder).",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="project-filebrowser")
 def main() -> None:
     """Keep Jupyter project folders in two-way sync with a Projects cloud."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+
+
+# -- db -------------------------------------------------------------------------------------
 
 
 @main.group()
@@ -65,6 +89,273 @@ def db_current(db_url: str | None) -> None:
     click.echo(f"{revision or 'none'}{marker}")
 
 
+# -- the sync commands ----------------------------------------------------------------------
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Open the service on --db/--root with the stored login, run ``func(service, ...)``,
+    close it; every failure becomes one clear line and exit status 1."""
+
+    @db_option
+    @root_option
+    @wraps(func)
+    def wrapper(db_url: str | None, root: Path | None, **kwargs: Any) -> None:
+        from .service import ServiceError
+
+        async def go() -> None:
+            service = _open_service(db_url, root)
+            try:
+                await service.start(background=bool(kwargs.get("watch")))
+                await func(service, **kwargs)
+            finally:
+                await service.stop()
+
+        try:
+            _run(go())
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted") from None
+
+    return wrapper
+
+
+def _open_service(db_url: str | None, root: Path | None) -> Any:
+    from . import credentials
+    from .service import ProjectFileBrowserService, ServiceError, Settings
+
+    login = credentials.load()
+    if login is None:
+        raise ServiceError(
+            401, "not_logged_in", "not logged in: run `project-filebrowser login URL --token T`"
+        )
+    settings = Settings(
+        db_url=resolve_db_url(db_url),
+        db_journal_mode="WAL",
+        db_backup_before_upgrade=True,
+        root_dir=str((root or Path.cwd()).resolve()),
+        projects_dir="projects",
+        cloud_url=login.url,
+        cloud_token=login.token,
+        debounce_seconds=0.2,
+        full_rescan_seconds=600.0,
+        max_concurrent_transfers=4,
+        max_delete_fraction=0.5,
+    )
+    service = ProjectFileBrowserService(settings)
+    service.open_store()
+    service.require_store()
+    return service
+
+
+async def _find_project(service: Any, ref: str, *, cloud: bool = False) -> str:
+    """A project id from an id or a name (linked projects first, then the cloud's)."""
+    from .service import ServiceError
+
+    scopes = ("local", "cloud") if cloud else ("local",)
+    for scope in scopes:
+        for project in await service.list_projects(scope):
+            if ref in (project.id, project.name):
+                return str(project.id)
+    where = "in the cloud" if cloud else "linked here"
+    raise ServiceError(404, "not_found", f"no project {ref!r} {where}")
+
+
+async def _sync_with_progress(service: Any, project_ids: list[str]) -> bool:
+    """Queue a sync of each project and show a progress bar until all finish."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    from .schemas import JobProgressEvent
+
+    manager = service.manager
+    jobs = {pid: service.sync(pid) for pid in project_ids}
+    names = {pid: service.get_project(pid).name for pid in project_ids}
+    ok = True
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[files]}"),
+        DownloadColumn(),
+        transient=False,
+    ) as bar:
+        tasks = {
+            job.id: bar.add_task(names[pid], total=None, files="") for pid, job in jobs.items()
+        }
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, JobProgressEvent) and event.job.id in tasks:
+                job = event.job
+                bar.update(
+                    tasks[job.id],
+                    total=job.bytes_total or None,
+                    completed=job.bytes_done,
+                    files=f"{job.files_done}/{job.files_total} files",
+                )
+
+        unsubscribe = service.bus.subscribe(on_event)
+        try:
+            for pid, job in jobs.items():
+                finished = await manager.wait(job.id)
+                bar.update(tasks[job.id], completed=finished.bytes_done, total=finished.bytes_total)
+                if finished.state != "done":
+                    ok = False
+                    bar.console.print(f"[red]{names[pid]}: {finished.error or finished.state}")
+        finally:
+            unsubscribe()
+    return ok
+
+
+@main.command()
+@click.argument("url")
+@click.option("--token", default=None, help="An API token of the cloud.")
+@click.option("--username", default=None)
+@click.option("--password", default=None)
+def login(url: str, token: str | None, username: str | None, password: str | None) -> None:
+    """Store credentials for a cloud (readable by you alone)."""
+    from . import credentials
+    from .cloud.client import CloudClient, CloudError
+
+    if bool(token) == bool(username and password):
+        raise click.UsageError("give either --token, or --username and --password")
+    if not url.startswith(("http://", "https://")):
+        raise click.UsageError(f"{url!r} is not an http(s) URL")
+
+    async def check() -> tuple[str, str]:
+        async with CloudClient(url, token or "", max_retries=1) as client:
+            final = token or await client.login(str(username), str(password))
+        async with CloudClient(url, final, max_retries=1) as client:
+            return final, await client.user()
+
+    try:
+        final, user = _run(check())
+    except CloudError as exc:
+        raise click.ClickException(f"login to {url} failed: {exc}") from exc
+    path = credentials.save(
+        credentials.Credentials(url=url.rstrip("/"), token=final, username=user)
+    )
+    click.echo(f"logged in to {url} as {user} (credentials in {path})")
+
+
+@main.command()
+@click.option("--cloud", "cloud", is_flag=True, help="List every project in the cloud.")
+@_service_command
+async def projects(service: Any, cloud: bool) -> None:
+    """List projects (linked here, or all in the cloud)."""
+    from rich.console import Console as RichConsole
+    from rich.table import Table
+
+    items = await service.list_projects("cloud" if cloud else "local")
+    table = Table(box=None)
+    Console = partial(RichConsole, width=max(120, shutil.get_terminal_size().columns))
+    if cloud:
+        linked = {p.id for p in await service.list_projects("local")}
+        for column in ("name", "id", "owner", "files", "linked"):
+            table.add_column(column)
+        for p in items:
+            table.add_row(p.name, p.id, p.owner, str(p.file_count), "yes" if p.id in linked else "")
+    else:
+        for column in ("name", "id", "folder", "status", "pending", "conflicts"):
+            table.add_column(column)
+        for p in items:
+            table.add_row(p.name, p.id, p.local_path, p.status, str(p.pending), str(p.conflicts))
+    if not items:
+        click.echo("no projects" + (" in the cloud" if cloud else " linked here"))
+        return
+    Console().print(table)
+
+
+@main.command()
+@click.argument("name")
+@_service_command
+async def create(service: Any, name: str) -> None:
+    """Create a cloud project and link it at projects/NAME."""
+    project = await service.create_project(name)
+    await _sync_with_progress(service, [project.id])
+    click.echo(f"created {project.name} ({project.id}) at {project.local_path}")
+
+
+@main.command()
+@click.argument("project")
+@click.argument("path", required=False)
+@_service_command
+async def link(service: Any, project: str, path: str | None) -> None:
+    """Link an existing cloud project (id or name) into a folder and pull it."""
+    project_id = await _find_project(service, project, cloud=True)
+    linked = await service.link(project_id, path)
+    ok = await _sync_with_progress(service, [linked.id])
+    click.echo(f"linked {linked.name} ({linked.id}) at {linked.local_path}")
+    if not ok:
+        raise click.ClickException(f"the first sync of {linked.name} did not finish")
+
+
+@main.command()
+@click.argument("project")
+@_service_command
+async def unlink(service: Any, project: str) -> None:
+    """Stop syncing a project; its files stay."""
+    project_id = await _find_project(service, project)
+    described = service.get_project(project_id)
+    service.unlink(project_id)
+    click.echo(f"unlinked {described.name}; its files stay in {described.local_path}")
+
+
+@main.command()
+@click.argument("project", required=False)
+@click.option("--watch", is_flag=True, help="Keep syncing as files change, until Ctrl-C.")
+@_service_command
+async def sync(service: Any, project: str | None, watch: bool) -> None:
+    """Sync once (or keep syncing), with a progress bar."""
+    if project:
+        ids = [await _find_project(service, project)]
+    else:
+        ids = [p.id for p in await service.list_projects("local")]
+        if not ids:
+            raise click.ClickException("no projects linked here; see `project-filebrowser link`")
+    ok = await _sync_with_progress(service, ids)
+    if watch:
+        click.echo("watching for changes; Ctrl-C stops")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        return
+    for pid in ids:
+        described = service.get_project(pid)
+        if described.status == "paused":
+            ok = False
+            click.echo(f"{described.name}: {described.error}", err=True)
+    if not ok:
+        raise click.ClickException("sync did not finish for every project (see above)")
+
+
+@main.command()
+@_service_command
+async def status(service: Any) -> None:
+    """What is pending, conflicted, failing."""
+    items = await service.list_projects("local")
+    if not items:
+        click.echo("no projects linked here")
+        return
+    conflicts = service.conflicts()
+    for p in items:
+        files = await service.files(p.id)
+        pending = [f for f in files if f.state in ("pending_push", "pending_pull")]
+        line = f"{p.name}: {p.status}, {len(pending)} pending, {p.conflicts} conflicts"
+        if p.error:
+            line += f" - {p.error}"
+        click.echo(line)
+        for f in pending[:20]:
+            click.echo(f"  {f.state:<13} {f.path}")
+        for c in conflicts:
+            if c.project_id == p.id and not c.resolved:
+                click.echo(f"  conflict      {c.path} (theirs kept; yours in {c.conflict_path})")
+
+
 def _attach_cloud() -> None:
     try:
         from project_cloud.cli import cloud
@@ -74,7 +365,6 @@ def _attach_cloud() -> None:
 
 
 _attach_cloud()
-
 
 if __name__ == "__main__":
     main()

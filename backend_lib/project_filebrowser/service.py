@@ -129,8 +129,9 @@ class ProjectFileBrowserService:
         base = db_file.parent if db_file is not None else Path(self.settings.root_dir)
         return base / "locks"
 
-    async def start(self) -> None:
-        """Start the embedded cloud if no cloud is configured, connect, start syncing."""
+    async def start(self, *, background: bool = True) -> None:
+        """Start the embedded cloud if no cloud is configured, connect, start syncing
+        (``background=False``: only run the jobs asked for, as the one-shot CLI does)."""
         if self.store is None:
             return
         token = self.settings.cloud_token
@@ -167,7 +168,7 @@ class ProjectFileBrowserService:
             stream=stream,
             watch=self.settings.watch,
         )
-        await self.manager.start()
+        await self.manager.start(background=background)
 
     async def stop(self) -> None:
         if self.manager is not None:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import uuid
@@ -101,9 +100,13 @@ class SyncManager:
 
     # -- life cycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, background: bool = True) -> None:
+        """Start the workers; with ``background`` also the watcher, the change stream, the
+        periodic rescan and a first sync of every linked project."""
         self._fail_interrupted_jobs()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(WORKERS)]
+        if not background:
+            return
         if self.watcher is not None:
             self.watcher.start()
             for project_id, folder in self._linked_folders().items():
@@ -125,19 +128,22 @@ class SyncManager:
             await self.stream.stop()
         if self.watcher is not None:
             self.watcher.stop()
-        for handle in self._jobs.values():
-            if handle.task is not None:
-                handle.task.cancel()
-        for task in self._tasks:
+        running = [h.task for h in self._jobs.values() if h.task is not None and not h.task.done()]
+        for task in [*running, *self._tasks]:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # let cancelled jobs record their end before the store goes away
+        await asyncio.gather(*running, *self._tasks, return_exceptions=True)
         self._tasks = []
 
     def _fail_interrupted_jobs(self) -> None:
+        """Jobs a dead process left behind: failed, unless their project's lock is held (then
+        another live process is still working on them)."""
         with self.store.write() as session:
             for job in session.scalars(select(Job).where(Job.state.in_(["queued", "running"]))):
+                lock = ProjectLock(self.lock_dir, job.project_id)
+                if not lock.try_acquire():
+                    continue
+                lock.release()
                 job.state = "failed"
                 job.error = "interrupted by a restart; the next sync picks up where it stopped"
                 job.finished_at = utcnow()
@@ -245,8 +251,8 @@ class SyncManager:
                 continue
             self._running[project_id] = job_id
             handle.task = asyncio.create_task(self._run(handle))
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(handle.task)
+            # wait() neither raises the job's own cancellation nor swallows this worker's
+            await asyncio.wait({handle.task})
 
     async def _run(self, handle: JobHandle) -> None:
         project_id = handle.model.project_id
@@ -254,8 +260,11 @@ class SyncManager:
         state, error = "done", None
         try:
             await lock.acquire(
-                on_wait=lambda holder: log.info(
-                    "project-filebrowser: %s is being synced by %s; waiting", project_id, holder
+                on_wait=lambda holder: log.warning(
+                    "project-filebrowser: project %s is being synced by another process (%s); "
+                    "waiting for it to finish",
+                    project_id,
+                    holder,
                 )
             )
             try:

@@ -1,0 +1,140 @@
+"""The project-filebrowser command against the real cloud on loopback, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from project_filebrowser.store import LocalProjectRow, Store
+from project_filebrowser.sync.lock import ProjectLock
+from support.cloud import ServerThread, start_server
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[ServerThread]:
+    server = start_server(tmp_path / "cloud")
+    yield server
+    server.stop()
+
+
+class Cli:
+    def __init__(self, home: Path, name: str) -> None:
+        self.env = {**os.environ, "JUPYTER_DATA_DIR": str(home / "data")}
+        self.env.pop("PROJECT_FILEBROWSER_TOKEN", None)
+        self.db = f"sqlite:///{home / name / 'state.db'}"
+        self.root = home / name / "work"
+        self.root.mkdir(parents=True)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "project_filebrowser.cli", *args, *self._where(args)],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def _where(self, args: tuple[str, ...]) -> list[str]:
+        if args and args[0] in ("login", "db", "cloud", "--help"):
+            return []
+        return ["--db", self.db, "--root", str(self.root)]
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        process = self.popen(*args)
+        out, err = process.communicate(timeout=120)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Path) -> None:
+    cloud.service.create_user("ann", "pw-ann-123")
+    token = cloud.service.issue_token("ann")
+    a, b = Cli(tmp_path, "a"), Cli(tmp_path, "b")
+
+    run = a("projects")
+    assert run.returncode == 1 and "not logged in" in run.stderr
+
+    run = a("login", cloud.url, "--token", token)
+    assert run.returncode == 0, run.stderr
+    assert "as ann" in run.stdout
+    stored = Path(a.env["JUPYTER_DATA_DIR"]) / "project_filebrowser" / "credentials.json"
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    run = a("login", cloud.url, "--username", "ann", "--password", "pw-ann-123")
+    assert run.returncode == 0, run.stderr
+
+    run = a("create", "demo")
+    assert run.returncode == 0, run.stderr
+    folder = a.root / "projects" / "demo"
+    assert folder.is_dir()
+    (folder / "results.csv").write_text("a,b\n1,2\n")
+    run = a("sync", "demo")
+    assert run.returncode == 0, run.stderr
+
+    run = b("link", "demo")  # b shares the login (same data dir), has its own DB and root
+    assert run.returncode == 0, run.stderr
+    assert (b.root / "projects" / "demo" / "results.csv").read_text() == "a,b\n1,2\n"
+
+    run = b("projects")
+    assert run.returncode == 0 and "demo" in run.stdout and "projects/demo" in run.stdout
+    run = b("projects", "--cloud")
+    assert run.returncode == 0 and "demo" in run.stdout and "yes" in run.stdout
+
+    (b.root / "projects" / "demo" / "new.txt").write_text("pending")
+    run = b("status")
+    assert run.returncode == 0, run.stderr
+    assert "demo: idle, 1 pending, 0 conflicts" in run.stdout
+    assert "pending_push  new.txt" in run.stdout
+
+    run = b("unlink", "demo")
+    assert run.returncode == 0, run.stderr
+    assert (b.root / "projects" / "demo" / "new.txt").exists()
+    assert "no projects linked here" in b("projects").stdout
+
+
+def test_errors_are_one_line_with_exit_status(cloud: ServerThread, tmp_path: Path) -> None:
+    cloud.service.create_user("ann", "pw-ann-123")
+    a = Cli(tmp_path, "a")
+    assert a("login", cloud.url, "--token", cloud.service.issue_token("ann")).returncode == 0
+
+    run = a("sync", "nope")
+    assert run.returncode == 1
+    assert run.stderr.strip() == "Error: no project 'nope' linked here"
+    run = a("link", "nope")
+    assert run.returncode == 1 and "no project 'nope' in the cloud" in run.stderr
+    assert a("sync", "--no-such-option").returncode == 2
+    assert a("login", cloud.url).returncode == 2  # neither token nor password
+    run = a("login", cloud.url, "--token", "wrong")
+    assert run.returncode == 1 and len(run.stderr.strip().splitlines()) == 1
+    run = a("create", "bad/name")
+    assert run.returncode == 1 and "cannot be a project name" in run.stderr
+
+
+def test_second_process_waits_for_the_lock_and_says_who(
+    cloud: ServerThread, tmp_path: Path
+) -> None:
+    cloud.service.create_user("ann", "pw-ann-123")
+    a = Cli(tmp_path, "a")
+    assert a("login", cloud.url, "--token", cloud.service.issue_token("ann")).returncode == 0
+    assert a("create", "locked").returncode == 0
+    store = Store(a.db)
+    with store.read() as session:
+        project_id = session.scalars(select(LocalProjectRow.id)).one()
+    store.dispose()
+    lock = ProjectLock(Path(a.db.removeprefix("sqlite:///")).parent / "locks", project_id)
+    assert lock.try_acquire()
+    process = a.popen("sync", "locked")
+    try:
+        time.sleep(2.5)
+        assert process.poll() is None  # still waiting
+    finally:
+        lock.release()
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "being synced by another process" in err and f"pid {os.getpid()}" in err
