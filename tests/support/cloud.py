@@ -18,7 +18,9 @@ SMALL_MAX_FILE_SIZE = 4 * 1024 * 1024
 class ServerThread:
     """A :class:`CloudServer` serving from a background thread with its own event loop."""
 
-    def __init__(self, db_url: str, storage_url: str, max_file_size: int) -> None:
+    def __init__(self, db_url: str, storage_url: str, max_file_size: int, port: int = 0) -> None:
+        self.args = (db_url, storage_url, max_file_size)
+        self.port = port
         self.server = CloudServer(db_url, storage_url, max_file_size)
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -28,7 +30,7 @@ class ServerThread:
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
         try:
-            self.loop.run_until_complete(self.server.start("127.0.0.1", 0))
+            self.port = self.loop.run_until_complete(self.server.start("127.0.0.1", self.port))
         except BaseException as exc:
             self._error = exc
             self._ready.set()
@@ -49,6 +51,11 @@ class ServerThread:
         fut.result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
+
+    def restart(self) -> ServerThread:
+        """Stop, then serve the same DB and blobs on the same port (clients keep their URL)."""
+        self.stop()
+        return ServerThread(*self.args, port=self.port).start()
 
     @property
     def url(self) -> str:

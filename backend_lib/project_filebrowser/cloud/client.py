@@ -26,8 +26,8 @@ CHUNK = 1 << 20
 class FileVersion(BaseModel):
     path: str
     revision: str
-    sha256: str
-    size: int
+    sha256: str | None = None  # None for a deletion in the history
+    size: int = 0
     modified_at: str | None = None
     modified_by: str | None = None
     deleted: bool = False

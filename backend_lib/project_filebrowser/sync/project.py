@@ -197,7 +197,7 @@ class ProjectSync:
         async with self.transfers:
             try:
                 await self._apply(op, result)
-            except (PreconditionFailed, NotFound, LocalChanged) as exc:
+            except (PreconditionFailed, NotFound, LocalChanged, FileNotFoundError) as exc:
                 log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
                 raise Stale(op.path) from exc
             except CloudError as exc:

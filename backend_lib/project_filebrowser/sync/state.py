@@ -92,6 +92,7 @@ def drop_synced(session: Session, project_id: str, path: str) -> None:
 
 
 def set_remote(session: Session, project_id: str, version: FileVersion | RemoteFile) -> None:
+    assert version.sha256 is not None, "a deletion is not a remote file"
     session.merge(
         RemoteEntry(
             project_id=project_id,
@@ -115,7 +116,7 @@ def replace_remote(
     """A full listing: the remote tree becomes exactly ``versions`` as of ``cursor``."""
     session.execute(delete(RemoteEntry).where(RemoteEntry.project_id == project_id))
     for version in versions:
-        if not version.deleted:
+        if not version.deleted and version.sha256 is not None:
             set_remote(session, project_id, version)
     set_cursor(session, project_id, cursor)
 
