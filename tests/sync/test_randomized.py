@@ -185,9 +185,9 @@ class World:
             snapshots = [self.files(n) for n in range(3)]
             converged = all(results) and snapshots[0] == snapshots[1] == snapshots[2]
             # and one more full round must change nothing
-            if converged and all(self.sync(n) for n in range(3)):
-                if [self.files(n) for n in range(3)] == snapshots:
-                    return
+            stable = converged and all(self.sync(n) for n in range(3))
+            if stable and [self.files(n) for n in range(3)] == snapshots:
+                return
         trees = [sorted(self.files(n)) for n in range(3)]
         raise AssertionError(f"replicas did not converge: {trees}; log: {self.log}")
 
