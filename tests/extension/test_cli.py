@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from sqlalchemy import select
 
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.sync.lock import ProjectLock
+from support.cli import Cli
 from support.cloud import ServerThread, start_server
 
 
@@ -23,34 +22,6 @@ def cloud(tmp_path: Path) -> Iterator[ServerThread]:
     server = start_server(tmp_path / "cloud")
     yield server
     server.stop()
-
-
-class Cli:
-    def __init__(self, home: Path, name: str) -> None:
-        self.env = {**os.environ, "JUPYTER_DATA_DIR": str(home / "data")}
-        self.env.pop("PROJECT_FILEBROWSER_TOKEN", None)
-        self.db = f"sqlite:///{home / name / 'state.db'}"
-        self.root = home / name / "work"
-        self.root.mkdir(parents=True)
-
-    def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "project_filebrowser.cli", *args, *self._where(args)],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def _where(self, args: tuple[str, ...]) -> list[str]:
-        if args and args[0] in ("login", "db", "cloud", "--help"):
-            return []
-        return ["--db", self.db, "--root", str(self.root)]
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        process = self.popen(*args)
-        out, err = process.communicate(timeout=120)
-        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from ..cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
 from ..store import Store
 from ..store.models import Conflict
 from . import state
-from .ignore import IgnoreRules
+from .ignore import TEMP_SUFFIX, IgnoreRules
 from .localfs import AtomicDownload, LocalChanged, conflict_name, delete_if_unchanged
 from .planner import (
     DeleteGuard,
@@ -111,10 +111,12 @@ class ProjectSync:
 
     async def run(self, *, allow_mass_delete: bool = False) -> CycleResult:
         result = CycleResult()
-        for _round in range(MAX_ROUNDS):
+        for round_number in range(MAX_ROUNDS):
             result.rounds += 1
             await self.refresh_remote()
             current, scanned = await self.plan()
+            if round_number == 0:
+                self._remove_orphan_temp_files(scanned.ignored)
             result.skipped, result.ignored = scanned.skipped, current.ignored
             if current.guard is not None and not allow_mass_delete:
                 result.guard = current.guard
@@ -325,6 +327,13 @@ class ProjectSync:
             session.add(row)
             session.flush()
             return row.id
+
+    def _remove_orphan_temp_files(self, ignored: list[str]) -> None:
+        """Temp files of downloads a crash interrupted (the project lock says no other
+        process is downloading into this folder now)."""
+        for path in ignored:
+            if path.endswith(TEMP_SUFFIX):
+                (self.root / path).unlink(missing_ok=True)
 
     def _prune_empty_parents(self, folder: Path) -> None:
         while folder != self.root and self.root in folder.parents:
