@@ -7,7 +7,6 @@ directory's ``conftest``.)
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import re
@@ -22,67 +21,15 @@ from typing import Any
 
 import httpx
 
-BACKEND_LIB = Path(__file__).resolve().parents[2] / "backend_lib"
-if str(BACKEND_LIB) not in sys.path:  # works before and after the editable install
-    sys.path.insert(0, str(BACKEND_LIB))
+from support.cloud import SMALL_MAX_FILE_SIZE, ServerThread, start_server
 
-from project_cloud.server import CloudServer  # noqa: E402
-
-SMALL_MAX_FILE_SIZE = 4 * 1024 * 1024
+__all__ = ["SMALL_MAX_FILE_SIZE", "ServerThread", "start_server"]
 _names = itertools.count()
 
 
 def next_name() -> int:
     """A number unique in this test session (for user and project names)."""
     return next(_names)
-
-
-class ServerThread:
-    """A :class:`CloudServer` serving from a background thread."""
-
-    def __init__(self, db_url: str, storage_url: str, max_file_size: int) -> None:
-        self.server = CloudServer(db_url, storage_url, max_file_size)
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self.thread = threading.Thread(target=self._main, daemon=True, name="cloud-server")
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self.server.start("127.0.0.1", 0))
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        self.loop.close()
-
-    def start(self) -> ServerThread:
-        self.thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        fut = asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop)
-        fut.result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def api(self) -> str:
-        return self.server.url + "/api/v1"
-
-    @property
-    def service(self) -> Any:
-        return self.server.service
 
 
 @dataclass
@@ -92,11 +39,6 @@ class User:
     client: httpx.Client
     password: str = "pw-" + "x" * 8
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def start_server(tmp: Path, max_file_size: int = SMALL_MAX_FILE_SIZE) -> ServerThread:
-    tmp.mkdir(parents=True, exist_ok=True)
-    return ServerThread(f"sqlite:///{tmp / 'cloud.db'}", str(tmp / "blobs"), max_file_size).start()
 
 
 def new_user(server: ServerThread, prefix: str = "user", password: str = "secret-pw") -> User:
@@ -132,9 +74,7 @@ class Spawned:
 
 
 def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(BACKEND_LIB), *filter(None, [env.get("PYTHONPATH")])])
-    return env
+    return dict(os.environ)
 
 
 def spawn_server(tmp: Path, *extra: str, port: int = 0) -> Spawned:

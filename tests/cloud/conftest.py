@@ -12,13 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-BACKEND_LIB = Path(__file__).resolve().parents[2] / "backend_lib"
-if str(BACKEND_LIB) not in sys.path:  # works before and after the editable install
-    sys.path.insert(0, str(BACKEND_LIB))
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
-from cloud_support import ServerThread, User, new_user, next_name, start_server  # noqa: E402
+from cloud_support import ServerThread, User, new_user, next_name, start_server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,200 @@
+"""Content-addressed blob store on any fsspec file system (a local folder by default).
+
+Layout under the store's root::
+
+    sha256/ab/cdef0123...   a complete blob, named by the SHA-256 of its bytes
+    tmp/<random>.part       an upload in progress
+
+An upload is written to ``tmp/``, hashed while it streams, flushed (and fsynced on a local
+disk), and only then moved to its ``sha256/`` key (an atomic rename on a local disk). So a
+blob under ``sha256/`` is always complete, and a crash at any point leaves at worst a stale
+``tmp/`` file, which :meth:`BlobStore.cleanup_temp` removes. The same content is stored
+once: an upload whose hash already exists is simply dropped.
+
+The metadata DB commits a revision only after its blob is in place, so every committed
+revision's blob exists. Blobs are never deleted by the service (history keeps them); a blob
+no revision refers to (an upload that lost a 412 race, say) stays until a garbage collection
+(:meth:`BlobStore.delete`) removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import time
+import uuid
+from typing import IO, Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+READ_CHUNK = 1024 * 1024
+
+
+class ChecksumMismatch(ValueError):
+    """The uploaded bytes do not hash to what the client announced."""
+
+
+class BlobStore:
+    """Blobs named by SHA-256 under the fsspec URL ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        fs, root = fsspec.core.url_to_fs(url)
+        self.fs: fsspec.AbstractFileSystem = fs
+        self.root = root.rstrip("/")
+        self.local = isinstance(fs, LocalFileSystem)
+        self.fs.makedirs(f"{self.root}/sha256", exist_ok=True)
+        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+
+    def key(self, sha256: str) -> str:
+        if not SHA256_RE.match(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return f"{self.root}/sha256/{sha256[:2]}/{sha256[2:]}"
+
+    def exists(self, sha256: str) -> bool:
+        return bool(self.fs.exists(self.key(sha256)))
+
+    def size(self, sha256: str) -> int:
+        return int(self.fs.size(self.key(sha256)))
+
+    def open_read(self, sha256: str) -> IO[bytes]:
+        """The blob's bytes as a binary file; read it in chunks."""
+        return self.fs.open(self.key(sha256), "rb")  # type: ignore[no-any-return]
+
+    def writer(self) -> BlobWriter:
+        """Start an upload; call :meth:`BlobWriter.commit` or :meth:`BlobWriter.abort`."""
+        return BlobWriter(self, f"{self.root}/tmp/{uuid.uuid4().hex}.part")
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        """Store ``data`` (small blobs, tests); returns ``(sha256, size)``."""
+        w = self.writer()
+        try:
+            w.write(data)
+            return w.commit()
+        except BaseException:
+            w.abort()
+            raise
+
+    def read_bytes(self, sha256: str) -> bytes:
+        with self.open_read(sha256) as f:
+            return f.read()
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (garbage collection; the caller checks nothing refers to it)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self.key(sha256))
+
+    def temp_files(self) -> list[str]:
+        return [str(p) for p in self.fs.ls(f"{self.root}/tmp", detail=False)]
+
+    def cleanup_temp(self, older_than_seconds: float = 24 * 3600) -> int:
+        """Delete uploads left in ``tmp/`` by a crash (older than the given age, so that
+        another replica's upload in progress survives). Returns how many were removed."""
+        removed = 0
+        now = time.time()
+        for info in self.fs.ls(f"{self.root}/tmp", detail=True):
+            mtime = _mtime(info)
+            if mtime is None or now - mtime >= older_than_seconds:
+                try:
+                    self.fs.rm(info["name"])
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+        return removed
+
+    def _publish(self, tmp_key: str, final_key: str) -> None:
+        parent = final_key.rsplit("/", 1)[0]
+        if self.local:
+            os.makedirs(parent, exist_ok=True)
+            os.replace(tmp_key, final_key)
+            _fsync_dir(parent)
+        else:
+            self.fs.makedirs(parent, exist_ok=True)
+            self.fs.mv(tmp_key, final_key)
+
+
+class BlobWriter:
+    """An upload in progress: bytes go to a temp key and through SHA-256."""
+
+    def __init__(self, store: BlobStore, tmp_key: str) -> None:
+        self.store = store
+        self.tmp_key = tmp_key
+        self.size = 0
+        self._hash = hashlib.sha256()
+        self._file: Any = store.fs.open(tmp_key, "wb")
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._file.write(data)
+        self.size += len(data)
+
+    def commit(self, expected_sha256: str | None = None) -> tuple[str, int]:
+        """Finish the upload; returns ``(sha256, size)``. Raises :class:`ChecksumMismatch`
+        (and drops the upload) when ``expected_sha256`` is given and differs."""
+        if self._done:
+            raise RuntimeError("blob writer already finished")
+        self._file.flush()
+        if self.store.local:
+            os.fsync(self._file.fileno())
+        self._file.close()
+        sha256 = self._hash.hexdigest()
+        if expected_sha256 is not None and expected_sha256.lower() != sha256:
+            self.abort()
+            raise ChecksumMismatch(
+                f"the body's SHA-256 is {sha256}, not the announced {expected_sha256}"
+            )
+        final_key = self.store.key(sha256)
+        if self.store.fs.exists(final_key):
+            self._remove_tmp()
+            if self.store.local:  # fresh mtime: a future age-based GC must not race this use
+                with contextlib.suppress(OSError):
+                    os.utime(final_key)
+        else:
+            self.store._publish(self.tmp_key, final_key)
+        self._done = True
+        return sha256, self.size
+
+    def abort(self) -> None:
+        """Drop the upload (idempotent)."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(Exception):
+            self._file.close()
+        self._remove_tmp()
+
+    def _remove_tmp(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.store.fs.rm(self.tmp_key)
+
+
+def _mtime(info: dict[str, Any]) -> float | None:
+    for key in ("mtime", "LastModified", "last_modified", "created"):
+        value = info.get(key)
+        if value is None:
+            continue
+        if hasattr(value, "timestamp"):
+            return float(value.timestamp())
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _fsync_dir(path: str) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,176 @@
+"""``project-filebrowser cloud ...``: run the Projects service and manage its users.
+
+Attach :data:`cloud` to the main click group, or run ``python -m project_cloud.cli``.
+Exit status: 0 success, 1 a failure explained in one line, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import signal
+import sys
+
+import click
+
+from .db import create_db_engine, upgrade
+from .service import DEFAULT_MAX_FILE_SIZE, CloudService, Conflict, NotFound, ServiceError
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:([kmgt])(i?))?b?\s*$", re.IGNORECASE)
+
+
+class ByteSize(click.ParamType):
+    """``1048576``, ``512MiB`` (x1024), ``2GB`` (x1000), ``100k`` ..."""
+
+    name = "size"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        match = _SIZE_RE.match(str(value))
+        if not match:
+            self.fail(f"{value!r} is not a size (e.g. 1048576, 512MiB, 5GiB)", param, ctx)
+        number, prefix, binary = match.groups()
+        if not prefix:
+            return int(number)
+        base = 1024 if binary else 1000
+        return int(number) * base ** ("kmgt".index(prefix.lower()) + 1)
+
+
+def _default_db() -> str:
+    from .server import default_db_url
+
+    return default_db_url()
+
+
+def _default_storage() -> str:
+    from .server import default_storage_url
+
+    return default_storage_url()
+
+
+def _service(db_url: str) -> CloudService:
+    engine = create_db_engine(db_url)
+    upgrade(engine)
+    return CloudService(engine, blobs=None)  # user management needs no blob store
+
+
+@click.group(name="cloud", help="Run the cloud Projects service and manage its users.")
+def cloud() -> None:
+    pass
+
+
+DB_HELP = "Metadata DB URL (default: sqlite under <jupyter data dir>/project_filebrowser/cloud)."
+
+
+@cloud.command(help="Run the Projects service until interrupted.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port; the chosen one is printed).",
+)
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option(
+    "--storage",
+    "storage_url",
+    default=None,
+    help="Blob store: a folder or an fsspec URL (default: <cloud dir>/blobs).",
+)
+@click.option(
+    "--max-file-size",
+    type=ByteSize(),
+    default=DEFAULT_MAX_FILE_SIZE,
+    show_default=True,
+    help="Largest accepted file, bytes or e.g. 5GiB.",
+)
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
+def serve(
+    host: str,
+    port: int,
+    db_url: str | None,
+    storage_url: str | None,
+    max_file_size: int,
+    log_level: str,
+) -> None:
+    from .server import CloudServer
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    if log_level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    async def main() -> None:
+        try:
+            server = CloudServer(
+                db_url or _default_db(), storage_url or _default_storage(), max_file_size
+            )
+            bound = await server.start(host, port)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on {host}:{port}: {exc}") from None
+        except Exception as exc:
+            raise click.ClickException(f"cannot start the Projects service: {exc}") from None
+        click.echo(f"Projects service listening on {server.url}/api/v1 (port {bound})")
+        sys.stdout.flush()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await server.stop()
+
+    asyncio.run(main())
+
+
+@cloud.command(name="add-user", help="Create a user; prints a token as the last line.")
+@click.argument("name")
+@click.option(
+    "--password",
+    default=None,
+    help="Password for POST /auth/token (default: none usable; use the token).",
+)
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+def add_user(name: str, password: str | None, db_url: str | None) -> None:
+    try:
+        service = _service(db_url or _default_db())
+        service.create_user(name, password)
+        token = service.issue_token(name, label="cli")
+    except Conflict:
+        raise click.ClickException(f"user {name!r} already exists") from None
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from None
+    except Exception as exc:
+        raise click.ClickException(f"cannot add the user: {exc}") from None
+    click.echo(f"Created user {name}.")
+    click.echo(token)
+
+
+@cloud.command(name="token", help="Issue a new token for an existing user (last line).")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+def token(name: str, db_url: str | None) -> None:
+    try:
+        service = _service(db_url or _default_db())
+        value = service.issue_token(name, label="cli")
+    except NotFound:
+        raise click.ClickException(f"no user {name!r}") from None
+    except Exception as exc:
+        raise click.ClickException(f"cannot issue a token: {exc}") from None
+    click.echo(value)
+
+
+def main() -> None:
+    cloud(prog_name="project-filebrowser cloud")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""The JSON shapes of the Projects API (CONTRACT.md, "Cloud Projects service").
+
+Replies are built from these models and the OpenAPI document is generated from them, so
+the two cannot drift apart. Request models refuse unknown fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9_-])?$"
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+
+Role = Literal["read", "write"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """Refuse NaN and infinities anywhere in a JSON value (they are not JSON)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("NaN and Infinity are not allowed")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable snake_case error code.")
+    message: str = Field(description="A human sentence.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+class TokenRequest(_Request):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=1024)
+
+
+class TokenReply(BaseModel):
+    token: str
+
+
+class UserInfo(BaseModel):
+    username: str
+
+
+# --- projects -----------------------------------------------------------------------------
+
+
+class CloudProject(BaseModel):
+    id: str
+    name: str
+    title: str
+    description: str
+    owner: str = Field(description="Username of the owner.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    metadata: dict[str, Any]
+    head_seq: int = Field(ge=0, description="Sequence number of the project's last change.")
+    file_count: int = Field(ge=0, description="Number of files (not deleted) now.")
+    size_bytes: int = Field(ge=0, description="Total size of those files.")
+
+
+class ProjectList(BaseModel):
+    items: list[CloudProject]
+    next_page_token: str | None = Field(description="Pass as page_token; null when done.")
+
+
+class ProjectCreate(_Request):
+    name: str = Field(
+        pattern=PROJECT_NAME_PATTERN,
+        description="1-128 letters, digits, '_', '-', '.', ' '; no leading '.', '-' or "
+        "space and no trailing '.' or space (it becomes a folder name). Unique per owner.",
+    )
+    title: str | None = Field(default=None, max_length=256, description="Defaults to name.")
+    description: str | None = Field(default=None, max_length=100_000)
+    metadata: dict[str, Any] | None = None
+
+    _check_text = field_validator("title", "description")(_no_nul)
+    _check_metadata = field_validator("metadata")(_finite)
+
+
+class ProjectUpdate(_Request):
+    """Only the fields given change; null means "leave as is"."""
+
+    title: str | None = Field(default=None, max_length=256)
+    description: str | None = Field(default=None, max_length=100_000)
+    metadata: dict[str, Any] | None = Field(default=None, description="Replaces the whole map.")
+
+    _check_text = field_validator("title", "description")(_no_nul)
+    _check_metadata = field_validator("metadata")(_finite)
+
+
+class Collaborator(BaseModel):
+    username: str
+    role: Role
+
+
+class CollaboratorList(BaseModel):
+    items: list[Collaborator]
+
+
+class CollaboratorSet(_Request):
+    role: Role
+
+
+# --- files --------------------------------------------------------------------------------
+
+
+class FileVersion(BaseModel):
+    path: str
+    revision: str = Field(description="Opaque revision id; compare for equality only.")
+    sha256: str | None = Field(description="SHA-256 of the content (hex); null if deleted.")
+    size: int = Field(ge=0, description="Content size in bytes; 0 if deleted.")
+    modified_at: dt.datetime
+    modified_by: str
+    deleted: bool
+
+
+class FileList(BaseModel):
+    items: list[FileVersion]
+    next_page_token: str | None = Field(description="Pass as page_token; null when done.")
+
+
+class RevisionList(BaseModel):
+    items: list[FileVersion] = Field(
+        description="Newest first, deletions included; a moved file's history before the "
+        "move follows (those items carry their old path)."
+    )
+
+
+class MoveRequest(_Request):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", description="The existing path.")
+    to: str = Field(description="The new path; must not hold a file.")
+    if_match: str | None = Field(
+        default=None, description="Revision the source must have (quoted or bare)."
+    )
+
+
+# --- changes ------------------------------------------------------------------------------
+
+
+class Change(BaseModel):
+    seq: int = Field(ge=1)
+    path: str
+    op: Literal["put", "delete", "move"]
+    revision: str
+    sha256: str | None
+    size: int = Field(ge=0)
+    from_path: str | None = Field(default=None, description="For op 'move': the old path.")
+
+
+class ChangeList(BaseModel):
+    items: list[Change]
+    next_since: int = Field(ge=0, description="Pass as since to continue.")
+    has_more: bool
+    head_seq: int = Field(
+        ge=0,
+        description="The project's current head_seq. A client whose cursor is above it "
+        "talks to a service that lost or replaced the project: it must resync fully.",
+    )
+
+
+# --- checkpoints --------------------------------------------------------------------------
+
+
+class CheckpointCreate(_Request):
+    name: str = Field(min_length=1, max_length=256)
+    seq: int | None = Field(
+        default=None, ge=0, description="The state to name; defaults to the head_seq."
+    )
+
+    _check_name = field_validator("name")(_no_nul)
+
+
+class Checkpoint(BaseModel):
+    id: str
+    name: str
+    seq: int = Field(ge=0)
+    created_at: dt.datetime
+
+
+class CheckpointList(BaseModel):
+    items: list[Checkpoint] = Field(description="Newest first.")

@@ -1,0 +1,171 @@
+"""Running the Projects service: :class:`CloudServer` (standalone or embedded).
+
+Embedded in the Jupyter extension (``cloud_url`` empty)::
+
+    from project_cloud.server import CloudServer, default_cloud_dir
+
+    d = default_cloud_dir()
+    server = CloudServer(f"sqlite:///{d / 'cloud.db'}", str(d / "blobs"))
+    port = await server.start("127.0.0.1", 0)          # on the Jupyter server's loop
+    token = await server.ensure_user(local_username, token_file=d / "local-token")
+    cloud_url = f"http://127.0.0.1:{port}"
+    ...
+    await server.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from jupyter_core.paths import jupyter_data_dir
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+
+from .blobs import BlobStore
+from .db import create_db_engine, upgrade
+from .handlers import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, NotFoundHandler, routes
+from .notify import InProcessNotifier, Notifier
+from .service import DEFAULT_MAX_FILE_SIZE, CloudService
+from .stream import redacting_log_function
+
+log = logging.getLogger(__name__)
+
+WEBSOCKET_MAX_MESSAGE = 64 * 1024
+
+
+def default_cloud_dir() -> Path:
+    """``<jupyter data dir>/project_filebrowser/cloud/``."""
+    return Path(jupyter_data_dir()) / "project_filebrowser" / "cloud"
+
+
+def default_db_url() -> str:
+    return f"sqlite:///{default_cloud_dir() / 'cloud.db'}"
+
+
+def default_storage_url() -> str:
+    return str(default_cloud_dir() / "blobs")
+
+
+def make_app(
+    service: CloudService,
+    *,
+    executor: ThreadPoolExecutor | None = None,
+    max_json_body: int = MAX_JSON_BODY,
+    **settings: Any,
+) -> tornado.web.Application:
+    """The Tornado application serving ``service`` under ``/api/v1``."""
+    ctx = AppContext(service=service, executor=executor, max_json_body=max_json_body)
+    app = tornado.web.Application(
+        routes(ctx),  # type: ignore[arg-type]
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"ctx": ctx},
+        log_function=redacting_log_function,
+        websocket_max_message_size=WEBSOCKET_MAX_MESSAGE,
+        websocket_ping_interval=30,
+        compress_response=False,
+        **settings,
+    )
+    app.settings["project_cloud_context"] = ctx
+    return app
+
+
+class CloudServer:
+    """The Projects service on one host/port, on the running asyncio/tornado loop.
+
+    ``db_url``: SQLAlchemy URL of the metadata DB (migrated at start). ``storage_url``:
+    fsspec URL (or a local folder) of the blob store. ``max_file_size``: larger uploads get
+    413. Blocking work (DB, blob IO) runs in a thread pool of ``workers`` threads.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        storage_url: str,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        *,
+        notifier: Notifier | None = None,
+        workers: int = 8,
+        max_json_body: int = MAX_JSON_BODY,
+    ) -> None:
+        self.db_url = db_url
+        self.storage_url = storage_url
+        self.max_file_size = max_file_size
+        self.max_json_body = max_json_body
+        self.workers = workers
+        self.engine = create_db_engine(db_url)
+        self.blobs = BlobStore(storage_url)
+        self.notifier: Notifier = notifier if notifier is not None else InProcessNotifier()
+        self.service = CloudService(self.engine, self.blobs, self.notifier, max_file_size)
+        self.port: int | None = None
+        self.host: str | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._http: HTTPServer | None = None
+        self._app: tornado.web.Application | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` once started."""
+        if self.port is None or self.host is None:
+            raise RuntimeError("the server is not started")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Migrate the DB, bind ``host:port`` (0 = a free port) and serve. Returns the port."""
+        if self._http is not None:
+            raise RuntimeError("the server is already started")
+        loop = asyncio.get_running_loop()
+        self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="project-cloud")
+        await self._run(upgrade, self.engine)
+        removed = await self._run(self.blobs.cleanup_temp)
+        if removed:
+            log.info("removed %d stale partial uploads", removed)
+        self.notifier.bind_loop(loop)
+        self._app = make_app(
+            self.service, executor=self._executor, max_json_body=self.max_json_body
+        )
+        self._http = HTTPServer(
+            self._app,
+            # Our handlers enforce the real limits (with JSON errors); this is the backstop.
+            max_body_size=max(self.max_file_size, self.max_json_body) + DRAIN_LIMIT + 1,
+            idle_connection_timeout=300,
+        )
+        sockets = bind_sockets(port, address=host)
+        self._http.add_sockets(sockets)
+        self.host = host
+        self.port = int(sockets[0].getsockname()[1])
+        log.info("Projects service listening on %s", self.url)
+        return self.port
+
+    async def ensure_user(self, username: str, token_file: Path | None = None) -> str:
+        """Create ``username`` if needed and return a token (see
+        :meth:`CloudService.ensure_user`)."""
+        return await self._run(self.service.ensure_user, username, token_file)  # type: ignore[no-any-return]
+
+    async def stop(self) -> None:
+        """Stop listening, close websockets and connections, and dispose of the DB engine."""
+        http, self._http = self._http, None
+        if http is not None:
+            http.stop()
+            ctx: AppContext | None = (
+                self._app.settings.get("project_cloud_context") if self._app else None
+            )
+            for conn in list(ctx.connections if ctx else ()):
+                conn.close(1001, "server shutting down")
+            try:
+                await asyncio.wait_for(http.close_all_connections(), timeout=10)
+            except asyncio.TimeoutError:
+                log.warning("some connections did not close in time")
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
+        self.notifier.bind_loop(None)
+        self.engine.dispose()

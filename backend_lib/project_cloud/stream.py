@@ -1,0 +1,180 @@
+"""The change stream: websocket ``/api/v1/stream``.
+
+Authentication: ``Authorization: Bearer <token>`` or, for browsers that cannot set
+headers, ``?token=<token>`` (the access log redacts it). Then, as JSON text frames:
+
+* client: ``{"type": "subscribe", "projects": [id, ...]}`` - replaces the subscription;
+  reply ``{"type": "subscribed", "projects": [{"id", "head_seq"}], "missing": [ids]}``
+  (``missing``: ids that do not exist or that the user may not see).
+* client: ``{"type": "ping"}`` - reply ``{"type": "pong"}``.
+* server: ``{"type": "changed", "project_id": id, "seq": n}`` right after each commit
+  (a checkpoint restore sends its last seq only); read ``/changes?since=`` to catch up.
+* server: ``{"type": "deleted", "project_id": id}`` when a subscribed project is deleted,
+  ``{"type": "revoked", "project_id": id}`` when the user lost access to it; either ends
+  that subscription.
+* a malformed or unknown message gets ``{"type": "error", "code", "message"}`` and the
+  connection stays open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import tornado.web
+import tornado.websocket
+
+from .handlers import ApiError, AppContext, error_body
+from .notify import Event
+from .service import Principal
+
+log = logging.getLogger(__name__)
+
+MAX_SUBSCRIPTIONS = 1000
+
+
+class StreamHandler(tornado.websocket.WebSocketHandler):
+    def initialize(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.principal: Principal | None = None
+        self.subscriptions: set[str] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+
+    async def prepare(self) -> None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            token = self.get_query_argument("token", "") or ""
+        token = token.strip()
+        principal = await self.ctx.run(self.ctx.service.authenticate, token) if token else None
+        if principal is None:
+            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+        self.principal = principal
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        if self.request.headers.get("Upgrade", "").lower() != "websocket":
+            self.set_status(400)
+            self.set_header("Content-Type", "application/json")
+            self.finish(error_body("websocket_required", "this is a websocket endpoint"))
+            return
+        await super().get(*args, **kwargs)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            code, message = exc.code, exc.message
+        else:
+            code, message = "error", self._reason
+        if status_code == 401:
+            self.set_header("WWW-Authenticate", 'Bearer realm="project-cloud"')
+        self.set_header("Content-Type", "application/json")
+        self.finish(error_body(code, message))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, ApiError):
+            return
+        super().log_exception(typ, value, tb)
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        self.ctx.connections.add(self)
+        self._unsubscribe = self.ctx.service.notifier.subscribe(self._on_event)
+
+    def on_close(self) -> None:
+        self.ctx.connections.discard(self)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _send(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(tornado.websocket.WebSocketClosedError):
+            self.write_message(json.dumps(message))
+
+    def _error(self, code: str, message: str) -> None:
+        self._send({"type": "error", "code": code, "message": message})
+
+    def _on_event(self, event: Event) -> None:
+        if event.project_id not in self.subscriptions:
+            return
+        if event.kind == "changed":
+            self._send({"type": "changed", "project_id": event.project_id, "seq": event.seq})
+        elif event.kind == "deleted":
+            self.subscriptions.discard(event.project_id)
+            self._send({"type": "deleted", "project_id": event.project_id})
+        elif (
+            event.kind == "revoked"
+            and self.principal is not None
+            and event.username == self.principal.username
+        ):
+            self.subscriptions.discard(event.project_id)
+            self._send({"type": "revoked", "project_id": event.project_id})
+
+    async def on_message(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            self._error("invalid_message", "send JSON text frames")
+            return
+        try:
+            data = json.loads(message)
+        except ValueError:
+            self._error("invalid_json", "the message is not valid JSON")
+            return
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            self._error("invalid_message", "a message is a JSON object with a string 'type'")
+            return
+        kind = data["type"]
+        if kind == "ping":
+            self._send({"type": "pong"})
+        elif kind == "subscribe":
+            await self._subscribe(data)
+        else:
+            self._error("unknown_type", f"unknown message type {kind!r}")
+
+    async def _subscribe(self, data: dict[str, Any]) -> None:
+        projects = data.get("projects")
+        if (
+            not isinstance(projects, list)
+            or not all(isinstance(p, str) for p in projects)
+            or len(projects) > MAX_SUBSCRIPTIONS
+        ):
+            self._error(
+                "invalid_message",
+                f"'projects' must be a list of at most {MAX_SUBSCRIPTIONS} project ids",
+            )
+            return
+        assert self.principal is not None
+        visible = await self.ctx.run(self.ctx.service.visible_project_ids, self.principal, projects)
+        self.subscriptions = set(visible)
+        self._send(
+            {
+                "type": "subscribed",
+                "projects": [{"id": pid, "head_seq": seq} for pid, seq in visible.items()],
+                "missing": [p for p in dict.fromkeys(projects) if p not in visible],
+            }
+        )
+
+
+def redacting_log_function(handler: tornado.web.RequestHandler) -> None:
+    """Tornado's access log, without ``token=`` query values."""
+    status = handler.get_status()
+    if status < 400:
+        log_method = logging.getLogger("tornado.access").info
+    elif status < 500:
+        log_method = logging.getLogger("tornado.access").warning
+    else:
+        log_method = logging.getLogger("tornado.access").error
+    uri = handler.request.uri or ""
+    if "token=" in uri:
+        import re
+
+        uri = re.sub(r"(token=)[^&]*", r"\1REDACTED", uri)
+    request_time = 1000.0 * handler.request.request_time()
+    log_method(
+        "%d %s %s (%s) %.2fms",
+        status,
+        handler.request.method,
+        uri,
+        handler.request.remote_ip,
+        request_time,
+    )

@@ -1,0 +1,171 @@
+"""Live sync inside a real Jupyter server: the watcher pushes, the change stream pulls,
+the delete guard pauses, jobs report progress and can be cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_server.serverapp import ServerApp
+from tornado.httpclient import HTTPResponse
+
+from project_filebrowser.schemas import JobFinishedEvent, JobProgressEvent, ServerEvent
+from project_filebrowser.service import ProjectFileBrowserService
+
+Fetch = Callable[..., Awaitable[HTTPResponse]]
+
+
+@pytest.fixture
+def jp_server_config(state_db_url: str) -> dict[str, Any]:
+    return {
+        "ServerApp": {"jpserver_extensions": {"project_filebrowser": True}},
+        "ProjectFileBrowser": {"db_url": state_db_url, "debounce_seconds": 0.05},
+    }
+
+
+@pytest.fixture
+def service(
+    jp_serverapp: ServerApp, jp_asyncio_loop: asyncio.AbstractEventLoop
+) -> ProjectFileBrowserService:
+    extension = next(iter(jp_serverapp.extension_manager.extension_apps["project_filebrowser"]))
+    jp_asyncio_loop.run_until_complete(extension._start_jupyter_server_extension(jp_serverapp))
+    service: ProjectFileBrowserService = extension.service
+    return service
+
+
+async def api(fetch: Fetch, method: str, *parts: str, body: Any = None) -> Any:
+    payload = json.dumps(body) if body is not None else ("" if method == "POST" else None)
+    response = await fetch("project-filebrowser", "api", *parts, method=method, body=payload)
+    return json.loads(response.body) if response.body else None
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float = 20, poll: float = 0.05
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(poll)
+
+
+async def quiet(service: ProjectFileBrowserService, period: float = 0.5) -> None:
+    """Wait until no job is queued or running, and none starts for ``period`` seconds."""
+    assert service.manager is not None
+    while True:
+        for job in service.manager.jobs():
+            await service.manager.wait(job.id)
+        count = len(service.manager.jobs())
+        await asyncio.sleep(period)
+        if len(service.manager.jobs()) == count:
+            return
+
+
+async def remote_files(service: ProjectFileBrowserService, project_id: str) -> dict[str, str]:
+    assert service.client is not None
+    return {v.path: v.sha256 or "" for v in await service.client.files(project_id)}
+
+
+async def test_watcher_pushes_and_stream_pulls_without_asking(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    project = await api(jp_fetch, "POST", "projects", body={"name": "live"})
+    folder = jp_root_dir / "projects" / "live"
+    assert service.manager is not None and service.manager.stream is not None
+    await eventually(lambda: _true(service.manager.stream.connected))  # type: ignore[union-attr]
+
+    (folder / "edit.py").write_text("print('hi')\n")  # no sync call: the watcher notices
+
+    async def pushed() -> bool:
+        return "edit.py" in await remote_files(service, project["id"])
+
+    await eventually(pushed)
+
+    assert service.client is not None  # another machine writes; the stream tells us
+    await service.client.upload(project["id"], "from-elsewhere.txt", b"remote", if_match=None)
+
+    async def pulled() -> bool:
+        target = folder / "from-elsewhere.txt"
+        return target.exists() and target.read_bytes() == b"remote"
+
+    await eventually(pulled)
+    status = await api(jp_fetch, "GET", "status")
+    assert status["cloud"]["connected"] and status["watcher"]["running"]
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_mass_delete_pauses_until_confirmed(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    project = await api(jp_fetch, "POST", "projects", body={"name": "guarded"})
+    folder = jp_root_dir / "projects" / "guarded"
+    assert service.manager is not None and service.manager.watcher is not None
+    service.manager.watcher.unwatch(project["id"])
+    for i in range(20):
+        (folder / f"f{i}.txt").write_text(str(i))
+    job = await api(jp_fetch, "POST", "projects", project["id"], "sync")
+    await service.manager.wait(job["id"])
+    assert len(await remote_files(service, project["id"])) == 20
+
+    for i in range(15):
+        (folder / f"f{i}.txt").unlink()
+    job = await api(jp_fetch, "POST", "projects", project["id"], "sync")
+    finished = await service.manager.wait(job["id"])
+    assert finished.state == "failed" and "delete 15 of 20 files" in (finished.error or "")
+    described = await api(jp_fetch, "GET", "projects", project["id"])
+    assert described["status"] == "paused" and "paused until you confirm" in described["error"]
+    assert len(await remote_files(service, project["id"])) == 20  # nothing deleted
+
+    job = await api(
+        jp_fetch, "POST", "projects", project["id"], "sync", body={"confirm_deletes": True}
+    )
+    assert (await service.manager.wait(job["id"])).state == "done"
+    assert len(await remote_files(service, project["id"])) == 5
+    assert (await api(jp_fetch, "GET", "projects", project["id"]))["status"] == "idle"
+
+
+async def test_progress_events_and_cancel(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    project = await api(jp_fetch, "POST", "projects", body={"name": "heavy"})
+    folder = jp_root_dir / "projects" / "heavy"
+    assert service.manager is not None and service.manager.watcher is not None
+    service.manager.watcher.unwatch(project["id"])
+    await quiet(service)  # let the first sync (from create) finish
+    events: list[ServerEvent] = []
+    service.bus.subscribe(events.append)
+    for i in range(8):
+        (folder / f"part{i}.bin").write_bytes(bytes([i]) * (2 << 20))
+    job = await api(jp_fetch, "POST", "projects", project["id"], "sync")
+    assert (await service.manager.wait(job["id"])).state == "done"
+    progress = [e.job for e in events if isinstance(e, JobProgressEvent) and e.job.id == job["id"]]
+    assert progress and progress[-1].files_done == progress[-1].files_total == 8
+    assert progress[-1].bytes_total == 8 * (2 << 20)
+    finals = [e for e in events if isinstance(e, JobFinishedEvent) and e.job.id == job["id"]]
+    assert len(finals) == 1 and finals[0].job.state == "done"
+
+    await quiet(service)
+    for i in range(150):
+        (folder / f"more{i}.bin").write_bytes(bytes([i]) * (512 << 10))
+    job = await api(jp_fetch, "POST", "projects", project["id"], "sync")
+
+    async def running() -> bool:
+        handle = service.manager.job(job["id"])  # type: ignore[union-attr]
+        return handle is not None and handle.model.files_done > 0
+
+    await eventually(running, poll=0.002)
+    await api(jp_fetch, "DELETE", "jobs", job["id"])
+    finished = await service.manager.wait(job["id"])
+    assert finished.state == "cancelled"
+    jobs = await api(jp_fetch, "GET", "jobs")
+    assert any(j["id"] == job["id"] and j["state"] == "cancelled" for j in jobs["items"])
+    # a later sync finishes the work
+    job = await api(jp_fetch, "POST", "projects", project["id"], "sync")
+    assert (await service.manager.wait(job["id"])).state == "done"
+    assert len(await remote_files(service, project["id"])) == 158
