@@ -63,6 +63,13 @@ class NotFound(CloudError):
     pass
 
 
+class SourceChanged(CloudError):
+    """The file being uploaded changed size while it was read; try again later."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(0, "content_changed", f"{path} changed while it was uploaded")
+
+
 class PreconditionFailed(CloudError):
     """412: the write was stale; re-plan, never force."""
 
@@ -239,13 +246,12 @@ class CloudClient:
         if sha256:
             headers["X-Content-SHA256"] = sha256
 
-        def content() -> Any:
-            if isinstance(source, bytes):
-                return source
-            return _read_chunks(source)
+        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+        headers["Content-Length"] = str(size)
 
-        if isinstance(source, Path):
-            headers["Content-Length"] = str(os.stat(source).st_size)
+        def content() -> Any:
+            return source if isinstance(source, bytes) else _read_exactly(source, size)
+
         response = await self._send(
             "PUT", self._file_url(project_id, path), content=content, headers=headers
         )
@@ -294,11 +300,20 @@ class CloudClient:
         )
 
 
-async def _read_chunks(path: Path) -> AsyncIterator[bytes]:
-    """Stream a file without blocking the event loop on disk reads."""
+async def _read_exactly(path: Path, size: int) -> AsyncIterator[bytes]:
+    """Stream ``size`` bytes of a file without blocking the event loop on disk reads; a file
+    that grew or shrank meanwhile raises ``SourceChanged`` (the declared length is a promise
+    to the server)."""
     handle = await asyncio.to_thread(open, path, "rb")
     try:
-        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+        left = size
+        while left > 0:
+            chunk = await asyncio.to_thread(handle.read, min(CHUNK, left))
+            if not chunk:
+                raise SourceChanged(path)
+            left -= len(chunk)
             yield chunk
+        if await asyncio.to_thread(handle.read, 1):
+            raise SourceChanged(path)
     finally:
         handle.close()

@@ -208,7 +208,7 @@ class SyncManager:
             session.add(Job(id=model.id, project_id=project_id, kind="sync", priority=priority))
         self._queued[project_id] = model.id
         self._queue.put_nowait((priority, next(self._order), model.id))
-        self.bus.publish(JobProgressEvent(job=model))
+        self.bus.publish(JobProgressEvent(job=model.model_copy()))
         return model
 
     def jobs(self) -> list[JobModel]:
@@ -331,7 +331,7 @@ class SyncManager:
             job = session.get(Job, handle.model.id)
             if job is not None:
                 job.state, job.started_at = "running", utcnow()
-        self.bus.publish(JobProgressEvent(job=handle.model))
+        self.bus.publish(JobProgressEvent(job=handle.model.model_copy()))
 
     def _progress(self, handle: JobHandle, progress: Progress) -> None:
         model = handle.model

@@ -106,6 +106,7 @@ class ProjectSync:
         self.on_progress = on_progress
         self.now = now
         self.progress = Progress()
+        self._emptied: set[Path] = set()
 
     # -- the cycle --------------------------------------------------------------------------
 
@@ -179,9 +180,8 @@ class ProjectSync:
     async def execute(self, operations: list[Operation], result: CycleResult) -> int:
         """Run the operations (pulls first, bounded parallel transfers); returns how many
         were stale."""
-        self.progress = Progress(
-            files_total=len(operations), bytes_total=sum(map(_transfer_size, operations))
-        )
+        self.progress.files_total += len(operations)  # a job's rounds add up
+        self.progress.bytes_total += sum(map(_transfer_size, operations))
         self.on_progress(self.progress)
         stale = 0
         for phase in (0, 1):
@@ -190,6 +190,10 @@ class ProjectSync:
                 *(self._run_one(op, result) for op in batch), return_exceptions=True
             )
             stale += sum(isinstance(outcome, Stale) for outcome in outcomes)
+            # folders emptied by deletes go only now: a download may be filling them meanwhile
+            for folder in sorted(self._emptied, key=lambda f: len(f.parts), reverse=True):
+                self._prune_empty_parents(folder)
+            self._emptied.clear()
             for outcome in outcomes:
                 if isinstance(outcome, BaseException) and not isinstance(outcome, Stale):
                     raise outcome
@@ -232,7 +236,7 @@ class ProjectSync:
         elif isinstance(op, DeleteLocal):
             target = self.root / op.path
             await asyncio.to_thread(delete_if_unchanged, target, op.expect_sha256)
-            self._prune_empty_parents(target.parent)
+            self._emptied.add(target.parent)
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
                 state.drop_index(session, pid, op.path)
