@@ -27,6 +27,10 @@ class EventBus:
 
         return unsubscribe
 
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
     def publish(self, event: ServerEvent) -> None:
         for subscriber in list(self._subscribers):
             try:

@@ -8,12 +8,14 @@ is going.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
 FileState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored"]
+# A file_status event may also say a path is gone from both sides.
+FileEventState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 Keep = Literal["local", "remote", "both"]
 
@@ -131,7 +133,7 @@ class FileStatusEvent(_Model):
     type: Literal["file_status"] = "file_status"
     project_id: str
     path: str
-    state: FileState
+    state: FileEventState
 
 
 class JobProgressEvent(_Model):
@@ -152,3 +154,54 @@ class ConflictEvent(_Model):
 ServerEvent = (
     ProjectUpdatedEvent | FileStatusEvent | JobProgressEvent | JobFinishedEvent | ConflictEvent
 )
+
+
+# -- websocket messages from the browser: one discriminated union --------------------------
+
+
+class _ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(default=None, max_length=128)
+
+
+class SubscribeMessage(_ClientMessage):
+    type: Literal["subscribe"]
+    projects: list[str] | None = Field(default=None, max_length=10_000)
+
+
+class ListProjectsMessage(_ClientMessage):
+    type: Literal["list_projects"]
+
+
+class SyncMessage(_ClientMessage):
+    type: Literal["sync"]
+    project_id: str = Field(min_length=1, max_length=128)
+    confirm_deletes: bool = False
+
+
+class CancelMessage(_ClientMessage):
+    type: Literal["cancel"]
+    job_id: str = Field(min_length=1, max_length=128)
+
+
+class ResolveConflictMessage(_ClientMessage):
+    type: Literal["resolve_conflict"]
+    conflict_id: int
+    keep: Keep
+
+
+class PingMessage(_ClientMessage):
+    type: Literal["ping"]
+
+
+ClientMessage = Annotated[
+    SubscribeMessage
+    | ListProjectsMessage
+    | SyncMessage
+    | CancelMessage
+    | ResolveConflictMessage
+    | PingMessage,
+    Field(discriminator="type"),
+]
+CLIENT_MESSAGE = TypeAdapter(ClientMessage)
+CLIENT_MESSAGE_TYPES = ("subscribe", "list_projects", "sync", "cancel", "resolve_conflict", "ping")

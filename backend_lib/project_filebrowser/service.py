@@ -430,6 +430,17 @@ class ProjectFileBrowserService:
         manager, _ = self.require_manager()
         return manager.jobs()
 
+    async def cancel_job_and_wait(self, job_id: str, timeout: float) -> JobModel:
+        """Cancel a job and return it once it has stopped."""
+        self.cancel_job(job_id)
+        manager, _ = self.require_manager()
+        try:
+            return await asyncio.wait_for(manager.wait(job_id), timeout)
+        except asyncio.TimeoutError:
+            raise ServiceError(
+                504, "cancel_pending", f"job {job_id} is still stopping; watch for job_finished"
+            ) from None
+
     def cancel_job(self, job_id: str) -> None:
         manager, _ = self.require_manager()
         if manager.job(job_id) is None:

@@ -16,6 +16,7 @@ from .projects import (
     SyncHandler,
 )
 from .status import StatusHandler
+from .websocket import ProjectWebSocket
 
 API_PREFIX = "/project-filebrowser/api"
 _ID = r"(?P<{}>[^/]+)"
@@ -38,4 +39,5 @@ def routes() -> list[tuple[str, type[Any]]]:
         ),
         (rf"{API_PREFIX}/jobs/?", JobsHandler),
         (rf"{API_PREFIX}/jobs/{_ID.format('job_id')}/?", JobHandler),
+        (r"/project-filebrowser/ws", ProjectWebSocket),
     ]

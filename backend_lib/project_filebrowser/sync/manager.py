@@ -26,6 +26,7 @@ from ..events import EventBus
 from ..schemas import (
     ConflictEvent,
     ConflictModel,
+    FileStatusEvent,
     JobFinishedEvent,
     JobModel,
     JobProgressEvent,
@@ -308,6 +309,9 @@ class SyncManager:
             transfers=self.transfers,
             max_delete_fraction=self.max_delete_fraction,
             on_progress=lambda progress: self._progress(handle, progress),
+            on_file=lambda path, state: self.bus.publish(
+                FileStatusEvent(project_id=project_id, path=path, state=state)  # type: ignore[arg-type]
+            ),
         )
         result = await syncer.run(allow_mass_delete=handle.allow_mass_delete)
         self.pending[project_id] = result.pending

@@ -84,6 +84,25 @@ def _phase(op: Operation) -> int:
     return 0 if isinstance(op, Download | DeleteLocal | ResolveConflict | RecordBase) else 1
 
 
+def _pending_state(op: Operation) -> str:
+    if isinstance(op, ResolveConflict):
+        return "conflict"
+    if isinstance(op, Upload | DeleteRemote | MoveRemote):
+        return "pending_push"
+    return "pending_pull"
+
+
+def _final_states(op: Operation) -> list[tuple[str, str]]:
+    """What each path is once ``op`` succeeded (``deleted``: gone from both sides)."""
+    if isinstance(op, DeleteRemote | DeleteLocal | ForgetBase):
+        return [(op.path, "deleted")]
+    if isinstance(op, MoveRemote):
+        return [(op.from_path, "deleted"), (op.path, "synced")]
+    if isinstance(op, ResolveConflict):
+        return [(op.path, "conflict")]
+    return [(op.path, "synced")]
+
+
 class ProjectSync:
     def __init__(
         self,
@@ -95,6 +114,7 @@ class ProjectSync:
         transfers: asyncio.Semaphore,
         max_delete_fraction: float = 0.5,
         on_progress: Callable[[Progress], None] = lambda _p: None,
+        on_file: Callable[[str, str], None] = lambda _path, _state: None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.project_id = project_id
@@ -104,6 +124,7 @@ class ProjectSync:
         self.transfers = transfers
         self.max_delete_fraction = max_delete_fraction
         self.on_progress = on_progress
+        self.on_file = on_file
         self.now = now
         self.progress = Progress()
         self._emptied: set[Path] = set()
@@ -180,6 +201,8 @@ class ProjectSync:
     async def execute(self, operations: list[Operation], result: CycleResult) -> int:
         """Run the operations (pulls first, bounded parallel transfers); returns how many
         were stale."""
+        for op in operations:
+            self.on_file(op.path, _pending_state(op))
         self.progress.files_total += len(operations)  # a job's rounds add up
         self.progress.bytes_total += sum(map(_transfer_size, operations))
         self.on_progress(self.progress)
@@ -213,6 +236,8 @@ class ProjectSync:
         self.progress.files_done += 1
         self.progress.bytes_done += _transfer_size(op)
         self.on_progress(self.progress)
+        for path, state_name in _final_states(op):
+            self.on_file(path, state_name)
 
     async def _apply(self, op: Operation, result: CycleResult) -> None:
         pid = self.project_id
