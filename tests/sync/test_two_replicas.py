@@ -183,3 +183,20 @@ def test_nothing_to_do_hashes_nothing(pair: tuple[Replica, Replica]) -> None:
     a.sync()
     result = a.sync()
     assert result.operations == 0 and result.pending == 0
+
+
+def test_a_rewrite_within_one_timestamp_tick_is_not_missed(pair: tuple[Replica, Replica]) -> None:
+    """Same size, same inode, same mtime (two writes in one coarse clock tick): the index
+    must not vouch for a file that fresh ("racy git")."""
+    a, b = pair
+    a.write("tick.txt", b"aaaa")
+    path = a.root / "tick.txt"
+    before = path.stat()
+    a.sync()
+    with open(path, "r+b") as handle:  # rewrite in place: the inode stays
+        handle.write(b"bbbb")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_ino, path.stat().st_size) == (before.st_ino, before.st_size)
+    a.sync()
+    b.sync()
+    assert b.read("tick.txt") == b"bbbb"

@@ -228,6 +228,9 @@ class ProjectSync:
                 await self._apply(op, result)
             except (PreconditionFailed, NotFound, LocalChanged, FileNotFoundError) as exc:
                 log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
+                if isinstance(exc, LocalChanged):
+                    with self.store.write() as session:  # hash it afresh next time
+                        state.drop_index(session, self.project_id, op.path)
                 raise Stale(op.path) from exc
             except CloudError as exc:
                 if exc.code in STALE_UPLOAD_CODES:

@@ -5,6 +5,7 @@ Small query functions, one place: the engine never writes SQL elsewhere.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select
@@ -37,9 +38,19 @@ def load_cursor(session: Session, project_id: str) -> int | None:
     return None if row is None else row.seq
 
 
+# A file modified this recently may change again within the same timestamp tick without its
+# (size, mtime, inode) changing ("racy git"); such entries are not trusted to the index, so
+# the next scan hashes the file once more.
+RACY_NS = 2_000_000_000
+
+
+def _racy(entry: LocalFile) -> bool:
+    return entry.mtime_ns >= time.time_ns() - RACY_NS
+
+
 def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree) -> None:
     """Write only the difference between the previous index and the fresh scan."""
-    gone = [path for path in old if path not in new]
+    gone = [path for path in old if path not in new or _racy(new[path])]
     if gone:
         session.execute(
             delete(LocalIndexEntry).where(
@@ -52,6 +63,10 @@ def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree
 
 
 def set_index(session: Session, project_id: str, entry: LocalFile) -> None:
+    """Remember a file's hash for its (size, mtime, inode), unless it is too fresh to trust."""
+    if _racy(entry):
+        drop_index(session, project_id, entry.path)
+        return
     session.merge(
         LocalIndexEntry(
             project_id=project_id,
