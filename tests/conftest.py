@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_server.serverapp import ServerApp
+
+from project_filebrowser.service import ProjectFileBrowserService
+from support.cloud import ServerThread, start_server
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -32,3 +38,24 @@ def _no_user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never act on the DB or the token of the person running them."""
     monkeypatch.delenv("PROJECT_FILEBROWSER_DB_URL", raising=False)
     monkeypatch.delenv("PROJECT_FILEBROWSER_TOKEN", raising=False)
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[ServerThread]:
+    """The real Projects service on a loopback port, with its own SQLite file and blobs
+    (large files allowed); tests/cloud has its own session-wide one."""
+    server = start_server(tmp_path / "cloud", max_file_size=4 << 30)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def service(
+    jp_serverapp: ServerApp, jp_asyncio_loop: asyncio.AbstractEventLoop
+) -> ProjectFileBrowserService:
+    """The extension in a real Jupyter server, started as the server does once its loop runs:
+    embedded cloud, watcher, change stream."""
+    extension = next(iter(jp_serverapp.extension_manager.extension_apps["project_filebrowser"]))
+    jp_asyncio_loop.run_until_complete(extension._start_jupyter_server_extension(jp_serverapp))
+    started: ProjectFileBrowserService = extension.service
+    return started

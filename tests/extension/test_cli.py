@@ -5,23 +5,14 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.sync.lock import ProjectLock
 from support.cli import Cli
-from support.cloud import ServerThread, start_server
-
-
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
-    server = start_server(tmp_path / "cloud")
-    yield server
-    server.stop()
+from support.cloud import ServerThread
 
 
 def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Path) -> None:

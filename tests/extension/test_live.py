@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.serverapp import ServerApp
 from tornado.httpclient import HTTPResponse
 
 from project_filebrowser.schemas import JobFinishedEvent, JobProgressEvent, ServerEvent
@@ -25,16 +24,6 @@ def jp_server_config(state_db_url: str) -> dict[str, Any]:
         "ServerApp": {"jpserver_extensions": {"project_filebrowser": True}},
         "ProjectFileBrowser": {"db_url": state_db_url, "debounce_seconds": 0.05},
     }
-
-
-@pytest.fixture
-def service(
-    jp_serverapp: ServerApp, jp_asyncio_loop: asyncio.AbstractEventLoop
-) -> ProjectFileBrowserService:
-    extension = next(iter(jp_serverapp.extension_manager.extension_apps["project_filebrowser"]))
-    jp_asyncio_loop.run_until_complete(extension._start_jupyter_server_extension(jp_serverapp))
-    service: ProjectFileBrowserService = extension.service
-    return service
 
 
 async def api(fetch: Fetch, method: str, *parts: str, body: Any = None) -> Any:

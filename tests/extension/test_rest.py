@@ -9,24 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.serverapp import ServerApp
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from project_filebrowser.service import ProjectFileBrowserService
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
-
-
-@pytest.fixture
-def service(
-    jp_serverapp: ServerApp, jp_asyncio_loop: asyncio.AbstractEventLoop
-) -> ProjectFileBrowserService:
-    """The extension, started as the server would after its loop runs (embedded cloud)."""
-    app = jp_serverapp.extension_manager.extension_apps["project_filebrowser"]
-    extension = next(iter(app))
-    jp_asyncio_loop.run_until_complete(extension._start_jupyter_server_extension(jp_serverapp))
-    service: ProjectFileBrowserService = extension.service
-    return service
 
 
 async def call(fetch: Fetch, method: str, *parts: str, body: Any = None, **kw: Any) -> Any:

@@ -35,16 +35,6 @@ def jp_server_config(state_db_url: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def service(
-    jp_serverapp: ServerApp, jp_asyncio_loop: asyncio.AbstractEventLoop
-) -> ProjectFileBrowserService:
-    extension = next(iter(jp_serverapp.extension_manager.extension_apps["project_filebrowser"]))
-    jp_asyncio_loop.run_until_complete(extension._start_jupyter_server_extension(jp_serverapp))
-    service: ProjectFileBrowserService = extension.service
-    return service
-
-
 async def connect(ws_fetch: WsFetch) -> WebSocketClientConnection:
     ws = await ws_fetch(*WS)
     hello = json.loads(await ws.read_message())  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ import asyncio
 import errno
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +14,7 @@ import pytest
 
 from project_filebrowser.cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
 from project_filebrowser.cloud.stream import ChangeStream
-from support.cloud import ServerThread, start_server
-
-
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
-    server = start_server(tmp_path / "cloud")
-    yield server
-    server.stop()  # after a restart in a test, the server it adopted
+from support.cloud import ServerThread
 
 
 @pytest.fixture

@@ -7,22 +7,13 @@ import hashlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from support.cli import Cli
-from support.cloud import ServerThread, start_server
+from support.cloud import ServerThread
 
 SIZE = int(os.environ.get("PFB_TEST_KILL_MB", "300")) * 1024 * 1024
-
-
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
-    server = start_server(tmp_path / "cloud", max_file_size=4 << 30)
-    yield server
-    server.stop()
 
 
 def _big_file(path: Path) -> str:

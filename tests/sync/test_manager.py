@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from project_filebrowser.cloud.client import CloudClient
 from project_filebrowser.events import EventBus
@@ -14,14 +11,7 @@ from project_filebrowser.schemas import JobProgressEvent, ServerEvent
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.sync.manager import SyncManager
-from support.cloud import ServerThread, start_server
-
-
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
-    server = start_server(tmp_path / "cloud")
-    yield server
-    server.stop()
+from support.cloud import ServerThread
 
 
 def test_user_requests_run_before_background_work(cloud: ServerThread, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,7 @@ from project_filebrowser.store import Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.store.models import Conflict, LocalProjectRow
 from project_filebrowser.sync.project import CycleResult, ProjectSync
-from support.cloud import ServerThread, start_server
-
-
-@pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
-    server = start_server(tmp_path / "cloud", max_file_size=1 << 30)
-    yield server
-    server.stop()
+from support.cloud import ServerThread
 
 
 class Replica:

@@ -12,7 +12,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..cloud.client import Change, FileVersion
-from ..store.models import CloudCursor, LocalIndexEntry, RemoteEntry, SyncedEntry, utcnow
+from ..store.models import (
+    Base,
+    CloudCursor,
+    LocalIndexEntry,
+    RemoteEntry,
+    SyncedEntry,
+    utcnow,
+)
 from .trees import BaseEntry, LocalFile, LocalTree, RemoteFile, RemoteTree, SyncedTree
 
 
@@ -79,10 +86,14 @@ def set_index(session: Session, project_id: str, entry: LocalFile) -> None:
     )
 
 
-def drop_index(session: Session, project_id: str, path: str) -> None:
-    row = session.get(LocalIndexEntry, (project_id, path))
+def _drop(session: Session, model: type[Base], project_id: str, path: str) -> None:
+    row = session.get(model, (project_id, path))
     if row is not None:
         session.delete(row)
+
+
+def drop_index(session: Session, project_id: str, path: str) -> None:
+    _drop(session, LocalIndexEntry, project_id, path)
 
 
 def set_synced(session: Session, project_id: str, local: LocalFile, revision: str) -> None:
@@ -101,9 +112,7 @@ def set_synced(session: Session, project_id: str, local: LocalFile, revision: st
 
 
 def drop_synced(session: Session, project_id: str, path: str) -> None:
-    row = session.get(SyncedEntry, (project_id, path))
-    if row is not None:
-        session.delete(row)
+    _drop(session, SyncedEntry, project_id, path)
 
 
 def set_remote(session: Session, project_id: str, version: FileVersion | RemoteFile) -> None:
@@ -120,9 +129,7 @@ def set_remote(session: Session, project_id: str, version: FileVersion | RemoteF
 
 
 def drop_remote(session: Session, project_id: str, path: str) -> None:
-    row = session.get(RemoteEntry, (project_id, path))
-    if row is not None:
-        session.delete(row)
+    _drop(session, RemoteEntry, project_id, path)
 
 
 def replace_remote(
@@ -145,14 +152,10 @@ def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) 
             drop_remote(session, project_id, change.from_path)
         if change.revision is None or change.sha256 is None or change.size is None:
             continue
-        session.merge(
-            RemoteEntry(
-                project_id=project_id,
-                path=change.path,
-                revision=change.revision,
-                sha256=change.sha256,
-                size=change.size,
-            )
+        set_remote(
+            session,
+            project_id,
+            RemoteFile(change.path, change.revision, change.sha256, change.size),
         )
 
 
