@@ -49,6 +49,7 @@ from .sync.planner import (
     Upload,
 )
 from .sync.project import ProjectSync
+from .sync.trees import is_folder_marker
 
 
 @dataclass(frozen=True)
@@ -385,7 +386,11 @@ class ProjectFileBrowserService:
         for path in plan.ignored:
             if path in scanned.tree:
                 entries[path] = FileEntry(path=path, size=scanned.tree[path].size, state="ignored")
-        return sorted(entries.values(), key=lambda e: e.path)
+        for path, _reason in scanned.skipped:  # symlinks, special files: shown, never synced
+            entries[path] = FileEntry(path=path, size=0, state="ignored")
+        return sorted(
+            (e for e in entries.values() if not is_folder_marker(e.path)), key=lambda e: e.path
+        )
 
     # -- conflicts and jobs -----------------------------------------------------------------
 

@@ -87,12 +87,22 @@ class World:
                 out[full.relative_to(root).as_posix()] = full.read_bytes()
         return out
 
+    def folders(self, n: int) -> set[str]:
+        root = self.roots[n]
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
     def local_op(self, n: int) -> None:
         rng, root = self.rng, self.roots[n]
         existing = sorted(self.files(n))
-        kind = rng.choice(["write", "write", "write", "delete", "move"])
+        kind = rng.choice(["write", "write", "write", "delete", "move", "mkdir"])
         if kind != "write" and not existing:
             kind = "write"
+        if kind == "mkdir":
+            folder = root / rng.choice(["empty", "nb/sub", "deep/er/est", "x"])
+            if not any(p.is_file() for p in [folder, *folder.parents] if p != root):
+                folder.mkdir(parents=True, exist_ok=True)
+                self.log.append(f"r{n} mkdir {folder.relative_to(root)}")
+            return
         if kind == "write":
             path = rng.choice(existing + PATHS) if existing else rng.choice(PATHS)
             self.counter += 1
@@ -184,13 +194,13 @@ class World:
     def quiesce(self) -> None:
         for _round in range(12):
             results = [self.sync(n) for n in range(3)]
-            snapshots = [self.files(n) for n in range(3)]
+            snapshots = [(self.files(n), self.folders(n)) for n in range(3)]
             converged = all(results) and snapshots[0] == snapshots[1] == snapshots[2]
             # and one more full round must change nothing
             stable = converged and all(self.sync(n) for n in range(3))
-            if stable and [self.files(n) for n in range(3)] == snapshots:
+            if stable and [(self.files(n), self.folders(n)) for n in range(3)] == snapshots:
                 return
-        trees = [sorted(self.files(n)) for n in range(3)]
+        trees = [(sorted(self.files(n)), sorted(self.folders(n))) for n in range(3)]
         raise AssertionError(f"replicas did not converge: {trees}; log: {self.log}")
 
     def cloud_history(self) -> set[str]:
@@ -232,6 +242,7 @@ def test_replicas_converge_and_nothing_is_lost(seed: int, tmp_path: Path) -> Non
         world.quiesce()
         final = world.files(0)
         assert world.files(1) == final and world.files(2) == final
+        assert world.folders(0) == world.folders(1) == world.folders(2)
         surviving = {sha(data) for data in final.values()} | world.cloud_history()
         lost = world.must_survive - surviving
         names = sorted(world.labels.get(s, s[:8]) for s in lost)

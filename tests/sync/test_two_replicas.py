@@ -103,7 +103,7 @@ def test_create_edit_delete_propagate(pair: tuple[Replica, Replica]) -> None:
     a.sync()
     b.sync()
     assert b.files() == {"hello.txt": b"hello again"}
-    assert not (b.root / "nb").exists()  # emptied folders go too
+    assert (b.root / "nb" / "deep").is_dir()  # a still has the (now empty) folder: so does b
 
 
 def test_move_is_a_cloud_move_and_keeps_content(pair: tuple[Replica, Replica]) -> None:
@@ -192,3 +192,27 @@ def test_a_rewrite_within_one_timestamp_tick_is_not_missed(pair: tuple[Replica, 
     a.sync()
     b.sync()
     assert b.read("tick.txt") == b"bbbb"
+
+
+def test_empty_folders_are_synced(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    (a.root / "data" / "raw").mkdir(parents=True)
+    (a.root / "notes").mkdir()
+    a.write("notes/keep.md", b"x")
+    a.sync()
+    b.sync()
+    assert (b.root / "data" / "raw").is_dir() and not any((b.root / "data" / "raw").iterdir())
+    assert b.files() == {"notes/keep.md": b"x"}  # the marker never shows up as a file
+
+    (b.root / "notes" / "keep.md").unlink()  # notes/ is now empty on b: it stays, as a folder
+    b.write("data/raw/first.csv", b"1")  # raw/ is no longer empty
+    b.sync()
+    a.sync()
+    b.sync()
+    assert (a.root / "notes").is_dir() and not any((a.root / "notes").iterdir())
+    assert a.files() == b.files() == {"data/raw/first.csv": b"1"}
+
+    (a.root / "notes").rmdir()
+    a.sync()
+    b.sync()
+    assert not (b.root / "notes").exists()

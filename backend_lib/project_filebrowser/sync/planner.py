@@ -29,7 +29,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .trees import BaseEntry, LocalFile, LocalTree, RemoteFile, RemoteTree, SyncedTree
+from .trees import (
+    BaseEntry,
+    LocalFile,
+    LocalTree,
+    RemoteFile,
+    RemoteTree,
+    SyncedTree,
+    is_folder_marker,
+)
 
 # A plan deleting fewer files than this is never paused, whatever the share.
 MIN_GUARDED_DELETES = 10
@@ -185,14 +193,14 @@ def _pair_moves(operations: list[Operation], synced: SyncedTree) -> list[Operati
     """Turn a remote delete plus a create-only upload of the same content into a move."""
     deletes: dict[str, list[DeleteRemote]] = {}
     for op in operations:
-        if isinstance(op, DeleteRemote):
+        if isinstance(op, DeleteRemote) and not is_folder_marker(op.path):
             deletes.setdefault(synced[op.path].sha256, []).append(op)
     if not deletes:
         return operations
     moved: dict[str, MoveRemote] = {}  # keyed by the delete's path
     replaced: dict[int, MoveRemote] = {}
     for index, op in enumerate(operations):
-        if isinstance(op, Upload) and op.if_match is None:
+        if isinstance(op, Upload) and op.if_match is None and not is_folder_marker(op.path):
             candidates = deletes.get(op.local.sha256)
             if candidates:
                 source = candidates.pop(0)

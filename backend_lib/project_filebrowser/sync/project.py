@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
 from ..store import Store
@@ -38,7 +38,7 @@ from .planner import (
     plan,
 )
 from .scanner import ScanResult, scan
-from .trees import LocalFile, RemoteFile
+from .trees import LocalFile, RemoteFile, folder_marker, is_folder_marker
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +214,16 @@ class ProjectSync:
             )
             stale += sum(isinstance(outcome, Stale) for outcome in outcomes)
             # folders emptied by deletes go only now: a download may be filling them meanwhile
-            for folder in sorted(self._emptied, key=lambda f: len(f.parts), reverse=True):
-                self._prune_empty_parents(folder)
-            self._emptied.clear()
+            if self._emptied:
+                with self.store.read() as session:
+                    kept = {
+                        self.root / PurePosixPath(path).parent
+                        for path in state.load_synced(session, self.project_id)
+                        if is_folder_marker(path)
+                    }
+                for folder in sorted(self._emptied, key=lambda f: len(f.parts), reverse=True):
+                    self._prune_empty_parents(folder, kept)
+                self._emptied.clear()
             for outcome in outcomes:
                 if isinstance(outcome, BaseException) and not isinstance(outcome, Stale):
                     raise outcome
@@ -263,7 +270,8 @@ class ProjectSync:
                 state.set_synced(session, pid, op.local, version.revision)
         elif isinstance(op, DeleteLocal):
             target = self.root / op.path
-            await asyncio.to_thread(delete_if_unchanged, target, op.expect_sha256)
+            if not is_folder_marker(op.path):
+                await asyncio.to_thread(delete_if_unchanged, target, op.expect_sha256)
             self._emptied.add(target.parent)
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
@@ -278,6 +286,11 @@ class ProjectSync:
             result.conflicts.append(await self._resolve_conflict(op))
 
     def _check_local(self, local: LocalFile) -> None:
+        if is_folder_marker(local.path):
+            folder = (self.root / local.path).parent
+            if not folder.is_dir() or any(folder.iterdir()):
+                raise LocalChanged(local.path)
+            return
         try:
             st = os.stat(self.root / local.path, follow_symlinks=False)
         except FileNotFoundError as exc:
@@ -292,7 +305,7 @@ class ProjectSync:
         version = await self.client.upload(
             self.project_id,
             local.path,
-            self.root / local.path,
+            b"" if is_folder_marker(local.path) else self.root / local.path,
             if_match=if_match,
             sha256=local.sha256,
         )
@@ -302,6 +315,12 @@ class ProjectSync:
 
     async def _download(self, remote: RemoteFile, expect_sha256: str | None) -> LocalFile:
         target = self.root / remote.path
+        if is_folder_marker(remote.path):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            local = folder_marker(PurePosixPath(remote.path).parent.as_posix())
+            with self.store.write() as session:
+                state.set_synced(session, self.project_id, local, remote.revision)
+            return local
         digest = hashlib.sha256()
         with AtomicDownload(target) as download:
 
@@ -367,8 +386,10 @@ class ProjectSync:
             if path.endswith(TEMP_SUFFIX):
                 (self.root / path).unlink(missing_ok=True)
 
-    def _prune_empty_parents(self, folder: Path) -> None:
-        while folder != self.root and self.root in folder.parents:
+    def _prune_empty_parents(self, folder: Path, kept: set[Path]) -> None:
+        """Remove folders left empty, up to the project root, except empty folders that are
+        synced as such (their marker is in the synced tree)."""
+        while folder != self.root and self.root in folder.parents and folder not in kept:
             try:
                 folder.rmdir()
             except OSError:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ignore import IgnoreRules
-from .trees import LocalFile, LocalTree
+from .trees import FOLDER_MARKER, LocalFile, LocalTree, folder_marker
 
 HASH_CHUNK = 1 << 20
 
@@ -52,6 +52,10 @@ def _walk(
     except PermissionError:
         result.skipped.append((rel or ".", "permission_denied"))
         return
+    if not entries and rel:
+        marker = folder_marker(rel)
+        result.tree[marker.path] = marker
+        return
     for entry in entries:
         path = f"{rel}/{entry.name}" if rel else entry.name
         if "\\" in entry.name:
@@ -69,7 +73,9 @@ def _walk(
             else:
                 yield from _walk(root, path, result, rules)
         elif stat.S_ISREG(st.st_mode):
-            if rules(path):
+            if entry.name == FOLDER_MARKER:
+                result.skipped.append((path, "reserved_name"))
+            elif rules(path):
                 result.ignored.append(path)
             else:
                 yield path, st

@@ -9,7 +9,16 @@ Plain frozen dataclasses: the planner runs over tens of thousands of them.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+# An empty folder travels as a zero-byte marker file inside it: the cloud stores files only.
+FOLDER_MARKER = ".pfb-empty-folder"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def is_folder_marker(path: str) -> bool:
+    return path == FOLDER_MARKER or path.endswith("/" + FOLDER_MARKER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +51,8 @@ class BaseEntry:
 LocalTree = dict[str, LocalFile]
 RemoteTree = dict[str, RemoteFile]
 SyncedTree = dict[str, BaseEntry]
+
+
+def folder_marker(folder: str) -> LocalFile:
+    """The local tree's entry for an empty folder."""
+    return LocalFile(f"{folder}/{FOLDER_MARKER}", EMPTY_SHA256, 0, 0, 0)
