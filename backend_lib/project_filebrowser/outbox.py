@@ -48,6 +48,7 @@ class Outbox:
     def put(self, payload: str, *, droppable: bool = False, key: object = None) -> None:
         if self.overflowed:
             return
+        slot: object
         if droppable and key is not None:
             slot = ("progress", key)
             if slot in self._entries:  # the newer update replaces the queued one, in place

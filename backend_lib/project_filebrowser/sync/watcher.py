@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -21,7 +22,7 @@ from .ignore import TEMP_SUFFIX
 
 log = logging.getLogger(__name__)
 
-OnChange = Callable[[str], Awaitable[None]]
+OnChange = Callable[[str], Coroutine[Any, Any, None]]
 
 
 class _Handler(FileSystemEventHandler):
