@@ -100,3 +100,35 @@ def test_second_process_waits_for_the_lock_and_says_who(
     _out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "being synced by another process" in err and f"pid {os.getpid()}" in err
+
+
+def test_sync_watch_keeps_syncing_until_interrupted(cloud: ServerThread, tmp_path: Path) -> None:
+    import signal
+
+    import httpx
+
+    cloud.service.create_user("ann", "pw-ann-123")
+    token = cloud.service.issue_token("ann")
+    a = Cli(tmp_path, "a")
+    assert a("login", cloud.url, "--token", token).returncode == 0
+    assert a("create", "watched").returncode == 0
+    process = a.popen("sync", "watched", "--watch")
+    try:
+        with httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"}) as http:
+            [project] = http.get("/projects").json()["items"]
+            deadline = time.monotonic() + 30
+            while "watching for changes" not in (
+                process.stdout.readline() if process.stdout else ""
+            ):
+                assert time.monotonic() < deadline
+            (a.root / "projects" / "watched" / "live.txt").write_text("seen by the watcher")
+            while True:
+                files = http.get(f"/projects/{project['id']}/files").json()["items"]
+                if [f["path"] for f in files] == ["live.txt"]:
+                    break
+                assert time.monotonic() < deadline, "the watcher did not push the new file"
+                time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
