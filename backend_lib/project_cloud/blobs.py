@@ -11,6 +11,14 @@ blob under ``sha256/`` is always complete, and a crash at any point leaves at wo
 ``tmp/`` file, which :meth:`BlobStore.cleanup_temp` removes. The same content is stored
 once: an upload whose hash already exists is simply dropped.
 
+On an object store (S3 through s3fs: ``s3://bucket/prefix``) the same layout holds. The
+upload streams to the ``tmp/`` key as a multipart upload (parts of ``block_size``, 8 MiB by
+default, so memory stays bounded), is hashed on the way, and once complete and verified is
+copied server-side to its ``sha256/`` key (``fs.mv``: an S3 copy, which makes the object
+appear whole or not at all) and the temp key deleted. Options of the file system go in the
+URL's query string (see :func:`parse_storage_url`); credentials come from the usual AWS
+environment variables or files.
+
 The metadata DB commits a revision only after its blob is in place, so every committed
 revision's blob exists. Blobs are never deleted by the service (history keeps them); a blob
 no revision refers to (an upload that lost a 412 race, say) stays until a garbage collection
@@ -24,6 +32,7 @@ import hashlib
 import os
 import re
 import time
+import urllib.parse
 import uuid
 from typing import IO, Any
 
@@ -38,17 +47,88 @@ class ChecksumMismatch(ValueError):
     """The uploaded bytes do not hash to what the client announced."""
 
 
+S3_DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+
+
+def _option(value: str) -> Any:
+    low = value.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    if re.fullmatch(r"[0-9]+", value):
+        return int(value)
+    return value
+
+
+def parse_storage_url(url: str) -> tuple[str, dict[str, Any]]:
+    """Split a storage URL into the fsspec URL and the file system's options.
+
+    A local folder (or ``file://``) is taken as it is. For any other fsspec URL, query
+    parameters are options of the file system, e.g.
+    ``s3://bucket/prefix?endpoint_url=http://127.0.0.1:9000&region_name=eu-west-1``;
+    ``true``/``false`` and integers are converted. For S3, ``region_name``, ``verify``
+    (``false`` or a CA bundle path) and ``addressing_style`` go to the botocore client;
+    listings are never cached (other replicas write to the same bucket) and the upload part
+    size is 8 MiB unless ``default_block_size`` says otherwise.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    if len(parsed.scheme) <= 1 or parsed.scheme == "file" or not parsed.query:
+        options: dict[str, Any] = {}
+        base = url
+    else:
+        base = urllib.parse.urlunsplit(parsed._replace(query=""))
+        options = {
+            k: _option(v)
+            for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=False)
+        }
+    if parsed.scheme in ("s3", "s3a"):
+        client_kwargs = dict(options.pop("client_kwargs", None) or {})
+        config_kwargs = dict(options.pop("config_kwargs", None) or {})
+        for key in ("region_name", "verify"):
+            if key in options:
+                client_kwargs[key] = options.pop(key)
+        if "addressing_style" in options:
+            config_kwargs["s3"] = {"addressing_style": options.pop("addressing_style")}
+        if client_kwargs:
+            options["client_kwargs"] = client_kwargs
+        if config_kwargs:
+            options["config_kwargs"] = config_kwargs
+        options.setdefault("use_listings_cache", False)
+        options.setdefault("skip_instance_cache", True)
+        options.setdefault("default_block_size", S3_DEFAULT_BLOCK_SIZE)
+    return base, options
+
+
+def redact_storage_url(url: str) -> str:
+    """The storage URL without secrets in its query (``key``, ``secret``, ``token`` ...)."""
+    parsed = urllib.parse.urlsplit(url)
+    if not parsed.query:
+        return url
+    query = [
+        (k, "REDACTED" if k.lower() in {"key", "secret", "token", "password"} else v)
+        for k, v in urllib.parse.parse_qsl(parsed.query)
+    ]
+    return urllib.parse.urlunsplit(parsed._replace(query=urllib.parse.urlencode(query)))
+
+
 class BlobStore:
-    """Blobs named by SHA-256 under the fsspec URL ``url``."""
+    """Blobs named by SHA-256 under the fsspec URL ``url`` (see :func:`parse_storage_url`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        fs, root = fsspec.core.url_to_fs(url)
+        base, options = parse_storage_url(url)
+        fs, root = fsspec.core.url_to_fs(base, **options)
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
         self.local = isinstance(fs, LocalFileSystem)
-        self.fs.makedirs(f"{self.root}/sha256", exist_ok=True)
-        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        if self.local:
+            self.fs.makedirs(f"{self.root}/sha256", exist_ok=True)
+            self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        elif not self.fs.exists(self.root.split("/", 1)[0]):
+            # Object stores have no folders; the bucket (or top folder) must exist.
+            raise FileNotFoundError(f"the blob store {redact_storage_url(url)} does not exist")
 
     def key(self, sha256: str) -> str:
         if not SHA256_RE.match(sha256):
@@ -88,15 +168,22 @@ class BlobStore:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.key(sha256))
 
+    def _ls_tmp(self) -> list[dict[str, Any]]:
+        try:
+            entries = self.fs.ls(f"{self.root}/tmp", detail=True)
+        except FileNotFoundError:  # an object store with no upload in progress
+            return []
+        return [e for e in entries if e.get("type") != "directory"]
+
     def temp_files(self) -> list[str]:
-        return [str(p) for p in self.fs.ls(f"{self.root}/tmp", detail=False)]
+        return [str(e["name"]) for e in self._ls_tmp()]
 
     def cleanup_temp(self, older_than_seconds: float = 24 * 3600) -> int:
         """Delete uploads left in ``tmp/`` by a crash (older than the given age, so that
         another replica's upload in progress survives). Returns how many were removed."""
         removed = 0
         now = time.time()
-        for info in self.fs.ls(f"{self.root}/tmp", detail=True):
+        for info in self._ls_tmp():
             mtime = _mtime(info)
             if mtime is None or now - mtime >= older_than_seconds:
                 try:

@@ -3,7 +3,10 @@
 SQLite (the default) runs with WAL, ``busy_timeout``, ``synchronous=FULL`` and foreign keys
 on. Write transactions use ``BEGIN IMMEDIATE`` so that two writers never deadlock while
 upgrading a read lock; read transactions use a plain ``BEGIN`` (a consistent snapshot that
-does not block writers). On PostgreSQL the same code runs unchanged.
+does not block writers). On PostgreSQL (``postgresql+psycopg://...``, the ``postgres``
+extra) the same code runs unchanged: writers of a project serialize on its row lock
+(``SELECT ... FOR UPDATE``), and migrations run under an advisory lock so that several
+replicas may start at once.
 
 Migrations (Alembic, in ``project_cloud/migrations``) are applied at start-up by
 :func:`upgrade`; a SQLite file that needs upgrading is backed up first.
@@ -23,7 +26,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session
 
@@ -46,10 +49,19 @@ def sqlite_file(url: str | URL) -> Path | None:
     return Path(u.database)
 
 
-def create_db_engine(url: str) -> Engine:
+def normalize_db_url(url: str | URL) -> URL:
+    """``postgresql://`` and ``postgres://`` (no driver named) mean psycopg 3, the driver of
+    the ``postgres`` extra; every other URL is left as it is."""
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def create_db_engine(url: str | URL) -> Engine:
     """An engine for ``url`` with the service's connection settings."""
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(normalize_db_url(url), pool_pre_ping=True, pool_size=10)
     path = sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,21 +139,45 @@ def _backup_sqlite(path: Path, revision: str) -> Path:
     return target
 
 
+# The key of the PostgreSQL advisory lock held while migrating ("pcmigrat" in ASCII).
+MIGRATION_LOCK_KEY = 0x70636D6967726174
+
+
+@contextlib.contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock around migrations, so that replicas starting
+    together migrate one after the other (the others then find the schema current). On
+    SQLite nothing is needed: Alembic's DDL transaction takes the database lock."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database schema to ``revision`` (backing up an existing SQLite file)."""
-    current = current_revision(engine)
-    target = head_revision() if revision == "head" else revision
-    if current == target:
-        return
-    path = sqlite_file(engine.url)
-    if current is not None and path is not None and path.exists():
-        backup = _backup_sqlite(path, current)
-        log.info("backed up %s to %s before migrating", path, backup)
-    _run(engine, "upgrade", revision)
+    with migration_lock(engine):
+        current = current_revision(engine)
+        target = head_revision() if revision == "head" else revision
+        if current == target:
+            return
+        path = sqlite_file(engine.url)
+        if current is not None and path is not None and path.exists():
+            backup = _backup_sqlite(path, current)
+            log.info("backed up %s to %s before migrating", path, backup)
+        _run(engine, "upgrade", revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    _run(engine, "downgrade", revision)
+    with migration_lock(engine):
+        _run(engine, "downgrade", revision)
 
 
 def _run(engine: Engine, action: str, revision: str) -> None:

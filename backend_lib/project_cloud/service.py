@@ -48,7 +48,7 @@ from . import schemas
 from .blobs import BlobStore
 from .db import read_session, write_session
 from .models import Checkpoint, Collaborator, FileHead, FileVersion, Project, Token, User, utcnow
-from .notify import Event, InProcessNotifier, Notifier
+from .notify import Event, InProcessNotifier, Notifier, is_transactional
 from .paths import InvalidPath, parent_paths, validate_path
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024**3
@@ -470,8 +470,18 @@ class CloudService:
             size_bytes=project.size_bytes,
         )
 
+    def _announce(self, s: Session, event: Event) -> None:
+        """Inside a write transaction, once its event is known: a transactional notifier
+        (PostgreSQL ``NOTIFY``) queues the event on the transaction itself, so it goes out
+        at commit and never for a rolled-back one."""
+        if is_transactional(self.notifier):
+            self.notifier.publish_in_transaction(s.connection(), event)  # type: ignore[attr-defined]
+
     def _publish(self, event: Event) -> None:
-        self.notifier.publish(event)
+        """After the commit: in-process notifiers deliver now (transactional ones already
+        sent the event with the commit)."""
+        if not is_transactional(self.notifier):
+            self.notifier.publish(event)
 
     # ----- projects -----
 
@@ -558,6 +568,7 @@ class CloudService:
             s.execute(delete(Checkpoint).where(Checkpoint.project_id == project_id))
             s.execute(delete(Collaborator).where(Collaborator.project_id == project_id))
             s.execute(delete(Project).where(Project.id == project_id))
+            self._announce(s, Event("deleted", project_id))
         self._publish(Event("deleted", project_id))
 
     # ----- collaborators -----
@@ -600,6 +611,7 @@ class CloudService:
             if row is None:
                 raise NotFound(f"{username!r} is not a collaborator", "user_not_found")
             s.delete(row)
+            self._announce(s, Event("revoked", project_id, username=username))
         self._publish(Event("revoked", project_id, username=username))
 
     # ----- files: reading -----
@@ -890,6 +902,7 @@ class CloudService:
             version = self._write(s, project, principal, path, head, old, sha256, size)
             created = old is None or old.deleted
             out, seq = _version_out(version), version.seq
+            self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))
         return out, created
 
@@ -906,6 +919,7 @@ class CloudService:
             pre.check(head)
             version = self._write(s, project, principal, path, head, old, None)
             out, seq = _version_out(version), version.seq
+            self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))
         return out
 
@@ -966,6 +980,7 @@ class CloudService:
             self._set_head(s, project_id, from_path, src, tomb)
             self._set_head(s, project_id, to_path, dst, moved)
             out = _version_out(moved)
+            self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))
         return out
 
@@ -1089,6 +1104,8 @@ class CloudService:
                 last_seq = version.seq
             s.flush()
             out = self._project_out(s, project)
+            if last_seq is not None:
+                self._announce(s, Event("changed", project_id, last_seq))
         if last_seq is not None:
             self._publish(Event("changed", project_id, last_seq))
         return out

@@ -137,14 +137,12 @@ class ProjectFileBrowserService:
             return
         token = self.settings.cloud_token
         if not self.cloud_url:
-            from project_cloud.server import CloudServer, default_cloud_dir
-
-            folder = default_cloud_dir()
-            server = CloudServer(f"sqlite:///{folder / 'cloud.db'}", str(folder / "blobs"))
-            port = await server.start("127.0.0.1", 0)
-            self._embedded = server
-            self.cloud_url = f"http://127.0.0.1:{port}"
-            token = await server.ensure_user(_local_username(), token_file=folder / "local-token")
+            try:
+                token = await self._start_embedded_cloud()
+            except Exception as exc:  # say why in /status and in every reply; keep serving
+                self.cloud_error = f"the embedded cloud could not start: {exc}"
+                self.log.exception("project-filebrowser: %s", self.cloud_error)
+                return
         self.client = CloudClient(self.cloud_url, token, max_retries=3)
         try:
             self.cloud_user = await self.client.user()
@@ -171,6 +169,16 @@ class ProjectFileBrowserService:
         )
         await self.manager.start(background=background)
 
+    async def _start_embedded_cloud(self) -> str:
+        from project_cloud.server import CloudServer, default_cloud_dir
+
+        folder = default_cloud_dir()
+        server = CloudServer(f"sqlite:///{folder / 'cloud.db'}", str(folder / "blobs"))
+        port = await server.start("127.0.0.1", 0)
+        self._embedded = server
+        self.cloud_url = f"http://127.0.0.1:{port}"
+        return await server.ensure_user(_local_username(), token_file=folder / "local-token")
+
     async def stop(self) -> None:
         if self.manager is not None:
             await self.manager.stop()
@@ -193,6 +201,8 @@ class ProjectFileBrowserService:
     def require_manager(self) -> tuple[SyncManager, CloudClient]:
         self.require_store()
         if self.manager is None or self.client is None:
+            if self.cloud_error:
+                raise ServiceError(503, "cloud_unavailable", self.cloud_error)
             raise ServiceError(503, "not_started", "the sync service is still starting")
         return self.manager, self.client
 
