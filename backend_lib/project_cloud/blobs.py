@@ -48,6 +48,7 @@ class ChecksumMismatch(ValueError):
 
 
 S3_DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl"}
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
 
@@ -80,8 +81,7 @@ def parse_storage_url(url: str) -> tuple[str, dict[str, Any]]:
     else:
         base = urllib.parse.urlunsplit(parsed._replace(query=""))
         options = {
-            k: _option(v)
-            for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=False)
+            k: _option(v) for k, v in urllib.parse.parse_qsl(parsed.query, keep_blank_values=False)
         }
     if parsed.scheme in ("s3", "s3a"):
         client_kwargs = dict(options.pop("client_kwargs", None) or {})
@@ -123,12 +123,14 @@ class BlobStore:
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
         self.local = isinstance(fs, LocalFileSystem)
-        if self.local:
+        protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
+        self.object_store = bool(protocols & OBJECT_STORES)
+        if not self.object_store:
             self.fs.makedirs(f"{self.root}/sha256", exist_ok=True)
             self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
         elif not self.fs.exists(self.root.split("/", 1)[0]):
-            # Object stores have no folders; the bucket (or top folder) must exist.
-            raise FileNotFoundError(f"the blob store {redact_storage_url(url)} does not exist")
+            # Object stores have no folders, and we do not create buckets: it must exist.
+            raise FileNotFoundError(f"the bucket of {redact_storage_url(url)} does not exist")
 
     def key(self, sha256: str) -> str:
         if not SHA256_RE.match(sha256):
@@ -251,8 +253,16 @@ class BlobWriter:
         if self._done:
             return
         self._done = True
-        with contextlib.suppress(Exception):
-            self._file.close()
+        f = self._file
+        discard = getattr(f, "discard", None)
+        if not self.store.local and callable(discard) and not f.closed:
+            # An object store: abort the multipart upload; closing would complete it.
+            with contextlib.suppress(Exception):
+                discard()
+            f.closed = True
+        else:
+            with contextlib.suppress(Exception):
+                f.close()
         self._remove_tmp()
 
     def _remove_tmp(self) -> None:

@@ -29,7 +29,7 @@ from tornado.netutil import bind_sockets
 from .blobs import BlobStore
 from .db import create_db_engine, upgrade
 from .handlers import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, NotFoundHandler, routes
-from .notify import InProcessNotifier, Notifier
+from .notify import Notifier, make_notifier
 from .service import DEFAULT_MAX_FILE_SIZE, CloudService
 from .stream import redacting_log_function
 
@@ -77,9 +77,14 @@ def make_app(
 class CloudServer:
     """The Projects service on one host/port, on the running asyncio/tornado loop.
 
-    ``db_url``: SQLAlchemy URL of the metadata DB (migrated at start). ``storage_url``:
-    fsspec URL (or a local folder) of the blob store. ``max_file_size``: larger uploads get
-    413. Blocking work (DB, blob IO) runs in a thread pool of ``workers`` threads.
+    ``db_url``: SQLAlchemy URL of the metadata DB (migrated at start): SQLite, or
+    PostgreSQL (``postgresql+psycopg://user:pw@host/db``) for several replicas.
+    ``storage_url``: fsspec URL (or a local folder) of the blob store, e.g.
+    ``s3://bucket/prefix?endpoint_url=...`` (see :func:`project_cloud.blobs.parse_storage_url`).
+    ``max_file_size``: larger uploads get 413. Blocking work (DB, blob IO) runs in a thread
+    pool of ``workers`` threads. ``notifier``: default :func:`make_notifier` - PostgreSQL
+    ``LISTEN/NOTIFY`` for a PostgreSQL URL (replicas notify each other's ``/stream``
+    subscribers), in-process otherwise.
     """
 
     def __init__(
@@ -99,7 +104,7 @@ class CloudServer:
         self.workers = workers
         self.engine = create_db_engine(db_url)
         self.blobs = BlobStore(storage_url)
-        self.notifier: Notifier = notifier if notifier is not None else InProcessNotifier()
+        self.notifier: Notifier = notifier if notifier is not None else make_notifier(db_url)
         self.service = CloudService(self.engine, self.blobs, self.notifier, max_file_size)
         self.port: int | None = None
         self.host: str | None = None
@@ -129,6 +134,11 @@ class CloudServer:
         if removed:
             log.info("removed %d stale partial uploads", removed)
         self.notifier.bind_loop(loop)
+        try:
+            await self.notifier.start()
+        except BaseException:
+            self.notifier.bind_loop(None)
+            raise
         self._app = make_app(
             self.service, executor=self._executor, max_json_body=self.max_json_body
         )
@@ -167,5 +177,6 @@ class CloudServer:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.get_running_loop().run_in_executor(None, executor.shutdown, True)
+        await self.notifier.close()
         self.notifier.bind_loop(None)
         self.engine.dispose()

@@ -1,181 +1,181 @@
-"""The service on PostgreSQL (the multi-replica setting): migrations, races, ordering.
+"""The metadata DB on PostgreSQL: migrations (also by replicas starting together), URL
+handling, and the ``LISTEN/NOTIFY`` notifier on its own.
 
-Uses ``PROJECT_CLOUD_TEST_PG_URL`` (a SQLAlchemy URL of a database it may fill) if set;
-otherwise starts a throwaway cluster with ``initdb``/``pg_ctl`` when they and psycopg are
-available (as the ``postgres`` user when running as root), and skips when not.
+The PostgreSQL server comes from ``team_stack.py`` (``PROJECT_CLOUD_TEST_PG_URL`` or a
+throwaway cluster); without one these tests skip, or fail with ``PFB_REQUIRE_TEAM_STACK=1``.
+The whole HTTP suite also runs on PostgreSQL + S3 through the ``cloud`` fixture.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
+import asyncio
+import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from cloud_support import WRITERS, ServerThread, new_user, race
-from sqlalchemy import text
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
+from team_stack import create_database, drop_database
 
-from project_cloud.db import VERSION_TABLE, create_db_engine, upgrade
+from project_cloud.blobs import BlobStore
+from project_cloud.db import (
+    VERSION_TABLE,
+    create_db_engine,
+    current_revision,
+    downgrade,
+    head_revision,
+    normalize_db_url,
+    upgrade,
+)
 from project_cloud.models import Base
-
-pytest.importorskip("psycopg")
-
-
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    for base in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (base / name).exists():
-            return str(base / name)
-    return None
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    url = os.environ.get("PROJECT_CLOUD_TEST_PG_URL")
-    if url:
-        yield url
-        return
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("no PostgreSQL server binaries")
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser")
-        prefix = ["runuser", "-u", "postgres", "--"]
-    tmp = Path(tempfile.mkdtemp(prefix="pc-pg-"))
-    if prefix:
-        shutil.chown(tmp, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data = tmp / "data"
-    try:
-        subprocess.run(
-            [*prefix, initdb, "-D", str(data), "-A", "trust", "-U", "postgres"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        subprocess.run(
-            [
-                *prefix,
-                pg_ctl,
-                "-D",
-                str(data),
-                "-l",
-                str(tmp / "log"),
-                "-w",
-                "-o",
-                f"-p {port} -k {tmp} -c listen_addresses=''",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    except (subprocess.CalledProcessError, OSError, subprocess.TimeoutExpired) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.skip(f"cannot start a PostgreSQL cluster: {exc}")
-    try:
-        yield f"postgresql+psycopg://postgres@/postgres?host={tmp}&port={port}"
-    finally:
-        subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            timeout=120,
-        )
-        shutil.rmtree(tmp, ignore_errors=True)
+from project_cloud.notify import (
+    Event,
+    InProcessNotifier,
+    PostgresNotifier,
+    event_payload,
+    make_notifier,
+    parse_payload,
+    psycopg_connect_args,
+)
+from project_cloud.schemas import ProjectCreate
+from project_cloud.service import CloudService, PreconditionFailed, Preconditions
 
 
-@pytest.fixture(scope="module")
-def pg_cloud(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
-    engine = create_db_engine(pg_url)
-    with engine.begin() as conn:  # a clean schema each run
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+@pytest.fixture
+def pg_db(pg_server_url: str) -> Iterator[str]:
+    url = create_database(pg_server_url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def pg_engine(pg_db: str) -> Iterator[Engine]:
+    engine = create_db_engine(pg_db)
+    yield engine
     engine.dispose()
-    tmp = tmp_path_factory.mktemp("pgcloud")
-    server = ServerThread(pg_url, str(tmp / "blobs"), 4 * 1024 * 1024).start()
-    yield server
-    server.stop()
 
 
-def test_migrations_match_the_models_on_postgres(pg_cloud: ServerThread) -> None:
-    engine = pg_cloud.service.engine
-    upgrade(engine)
-    with engine.connect() as conn:
+def test_migrations_match_the_models_on_postgres(pg_engine: Engine) -> None:
+    upgrade(pg_engine)
+    assert current_revision(pg_engine) == head_revision()
+    with pg_engine.connect() as conn:
         ctx = MigrationContext.configure(
             conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
         )
         assert compare_metadata(ctx, Base.metadata) == []
+    downgrade(pg_engine, "base")
+    assert set(inspect(pg_engine).get_table_names()) <= {VERSION_TABLE}
+    upgrade(pg_engine)
+    assert current_revision(pg_engine) == head_revision()
 
 
-def test_races_on_postgres(pg_cloud: ServerThread) -> None:
-    user = new_user(pg_cloud, "pg")
-    pid = user.client.post("/projects", json={"name": "pg"}).json()["id"]
-    url = f"/projects/{pid}/files/shared.txt"
-    base = user.client.put(url, content=b"base").json()["revision"]
-    results = race(
-        pg_cloud,
-        user,
-        [
-            ("PUT", url, {"content": b"%d" % i, "headers": {"If-Match": base}})
-            for i in range(WRITERS)
-        ],
-    )
-    assert sorted(r.status_code for r in results) == [200] + [412] * (WRITERS - 1)
-    results = race(
-        pg_cloud,
-        user,
-        [
-            (
-                "PUT",
-                f"/projects/{pid}/files/new.txt",
-                {"content": b"n", "headers": {"If-None-Match": "*"}},
-            )
-            for _ in range(WRITERS)
-        ],
-    )
-    assert sorted(r.status_code for r in results) == [201] + [412] * (WRITERS - 1)
-    results = race(
-        pg_cloud,
-        user,
-        [("PUT", f"/projects/{pid}/files/p{i}", {"content": b"x"}) for i in range(WRITERS)],
-    )
-    assert all(r.status_code == 201 for r in results)
-    changes = user.client.get(f"/projects/{pid}/changes", params={"limit": 1000}).json()
-    assert [c["seq"] for c in changes["items"]] == list(range(1, changes["head_seq"] + 1))
-    assert changes["head_seq"] == 3 + WRITERS
+def test_replicas_starting_together_migrate_once(pg_db: str) -> None:
+    """Several processes upgrading one fresh database at once: the advisory lock makes
+    them take turns, and every one of them ends with the current schema."""
+    engines = [create_db_engine(pg_db) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            upgrade(engine)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        assert all(current_revision(e) == head_revision() for e in engines)
+    finally:
+        for e in engines:
+            e.dispose()
 
 
-def test_features_on_postgres(pg_cloud: ServerThread) -> None:
-    user = new_user(pg_cloud, "pgf")
-    other = new_user(pg_cloud, "pgo")
-    c = user.client
-    pid = c.post("/projects", json={"name": "feat", "metadata": {"a": [1]}}).json()["id"]
-    names = ["B.txt", "a.txt", "a/x", "\u00e9.txt", "Z", "_"]
-    for n in names:
-        assert c.put(f"/projects/{pid}/files/{n}", content=n.encode()).status_code == 201
-    listed = [f["path"] for f in c.get(f"/projects/{pid}/files").json()["items"]]
-    assert listed == sorted(names)  # code point order, as on SQLite
-    assert c.put(f"/projects/{pid}/files/a", content=b"x").status_code == 409
-    cp = c.post(f"/projects/{pid}/checkpoints", json={"name": "c"}).json()
-    rev = c.get(f"/projects/{pid}/files/a.txt").headers["ETag"]
-    r = c.post(f"/projects/{pid}/moves", json={"from": "a.txt", "to": "m/a.txt", "if_match": rev})
-    assert r.status_code == 200
-    c.delete(f"/projects/{pid}/files/Z")
-    restored = c.post(f"/projects/{pid}/checkpoints/{cp['id']}/restore").json()
-    assert restored["file_count"] == len(names)
-    hist = c.get(f"/projects/{pid}/files/m/a.txt/revisions").json()["items"]
-    assert [h["path"] for h in hist] == ["m/a.txt", "m/a.txt", "a.txt"]
-    assert other.client.get(f"/projects/{pid}").status_code == 404
-    assert c.delete(f"/projects/{pid}").status_code == 204
+def test_url_handling() -> None:
+    assert str(normalize_db_url("postgresql://u:p@h/db")) == "postgresql+psycopg://u:***@h/db"
+    assert normalize_db_url("postgres://h/db").drivername == "postgresql+psycopg"
+    assert normalize_db_url("sqlite:///x.db").drivername == "sqlite"
+    args = psycopg_connect_args("postgresql+psycopg://u:p%40ss@db.example:6543/pc?sslmode=require")
+    assert args == {
+        "user": "u",
+        "password": "p@ss",
+        "host": "db.example",
+        "port": 6543,
+        "dbname": "pc",
+        "sslmode": "require",
+    }
+    args = psycopg_connect_args("postgresql+psycopg://postgres@/pc?host=/run/postgresql")
+    assert args == {"user": "postgres", "dbname": "pc", "host": "/run/postgresql"}
+    assert isinstance(make_notifier("sqlite:///x.db"), InProcessNotifier)
+    assert isinstance(make_notifier("postgresql://h/db"), PostgresNotifier)
+
+
+def test_payloads_round_trip() -> None:
+    for event in (
+        Event("changed", "p1", 7),
+        Event("deleted", "p2"),
+        Event("revoked", "p3", username="bob"),
+    ):
+        assert parse_payload(event_payload(event)) == event
+    assert event_payload(Event("changed", "abc", 3)) == '{"project_id":"abc","seq":3}'
+    for bad in ("", "[]", "{}", '{"project_id": 1}', '{"project_id": "x", "kind": "boom"}'):
+        assert parse_payload(bad) is None
+
+
+def test_notify_is_sent_with_the_commit_only(pg_engine: Engine) -> None:
+    """The service's NOTIFY rides on its write transaction: a listener hears of a seq only
+    once it is committed (readable), and nothing of a rolled-back transaction."""
+    upgrade(pg_engine)
+    notifier = PostgresNotifier(pg_engine.url)
+    service = CloudService(pg_engine, BlobStore("memory://pfb-notify-test"), notifier)
+    user = service.create_user("nora")
+    pid = service.create_project(user, ProjectCreate(name="n")).id
+    sha, size = service.blobs.put_bytes(b"hello")
+
+    def writes() -> None:
+        service.put_file(user, pid, "a.txt", sha, size, Preconditions())
+        with pytest.raises(PreconditionFailed):  # stale: no event
+            service.put_file(user, pid, "a.txt", sha, size, Preconditions(if_match=("0-x",)))
+        with pytest.raises(RuntimeError), Session(pg_engine) as s, s.begin():
+            notifier.publish_in_transaction(s.connection(), Event("changed", pid, 99))
+            raise RuntimeError("roll back")
+        service.delete_file(user, pid, "a.txt", Preconditions())
+
+    async def main() -> tuple[list[Event], list[int]]:
+        loop = asyncio.get_running_loop()
+        got: list[Event] = []
+        committed: list[int] = []
+
+        def on_event(event: Event) -> None:
+            got.append(event)
+            with pg_engine.connect() as conn:
+                committed.append(
+                    conn.execute(
+                        text("SELECT head_seq FROM projects WHERE id = :id"), {"id": pid}
+                    ).scalar_one()
+                )
+
+        notifier.bind_loop(loop)
+        notifier.subscribe(on_event)
+        await notifier.start()
+        try:
+            await loop.run_in_executor(None, writes)
+            deadline = loop.time() + 10
+            while len(got) < 2 and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)  # time for a wrong extra event to arrive
+        finally:
+            await notifier.close()
+            notifier.bind_loop(None)
+        return got, committed
+
+    got, committed = asyncio.run(main())
+    assert got == [Event("changed", pid, 1), Event("changed", pid, 2)]
+    assert all(c >= e.seq for c, e in zip(committed, got, strict=True))

@@ -5,6 +5,7 @@ Small query functions, one place: the engine never writes SQL elsewhere.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -20,7 +21,15 @@ from ..store.models import (
     SyncedEntry,
     utcnow,
 )
-from .trees import BaseEntry, LocalFile, LocalTree, RemoteFile, RemoteTree, SyncedTree
+from .trees import (
+    BaseEntry,
+    LocalFile,
+    LocalTree,
+    RemoteFile,
+    RemoteTree,
+    SyncedTree,
+    is_safe_path,
+)
 
 
 def load_synced(session: Session, project_id: str) -> SyncedTree:
@@ -44,6 +53,8 @@ def load_cursor(session: Session, project_id: str) -> int | None:
     row = session.get(CloudCursor, project_id)
     return None if row is None else row.seq
 
+
+log = logging.getLogger(__name__)
 
 # A file modified this recently may change again within the same timestamp tick without its
 # (size, mtime, inode) changing ("racy git"); such entries are not trusted to the index, so
@@ -138,13 +149,22 @@ def replace_remote(
     """A full listing: the remote tree becomes exactly ``versions`` as of ``cursor``."""
     session.execute(delete(RemoteEntry).where(RemoteEntry.project_id == project_id))
     for version in versions:
-        if not version.deleted and version.sha256 is not None:
+        if not version.deleted and version.sha256 is not None and _safe(version.path):
             set_remote(session, project_id, version)
     set_cursor(session, project_id, cursor)
 
 
+def _safe(path: str) -> bool:
+    if is_safe_path(path):
+        return True
+    log.warning("project-filebrowser: ignoring the cloud path %r: it would leave the project", path)
+    return False
+
+
 def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
     for change in changes:
+        if not _safe(change.path) or (change.from_path is not None and not _safe(change.from_path)):
+            continue
         if change.op == "delete":
             drop_remote(session, project_id, change.path)
             continue

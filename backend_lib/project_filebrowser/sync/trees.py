@@ -17,6 +17,14 @@ FOLDER_MARKER = ".pfb-empty-folder"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+def is_safe_path(path: str) -> bool:
+    """A relative POSIX path that stays inside the project: what the cloud promises, checked
+    again here so that no remote name can make the engine write outside the folder."""
+    if not path or path.startswith("/") or "\\" in path or "\0" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
 def is_folder_marker(path: str) -> bool:
     return path == FOLDER_MARKER or path.endswith("/" + FOLDER_MARKER)
 

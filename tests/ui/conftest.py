@@ -1,0 +1,66 @@
+"""Fixtures of the browser tests: one `jupyter lab` (extension + embedded cloud) and one
+headless Chromium (Debian's, through Python Playwright) per module.
+
+CI needs `apt-get install -y chromium` (gives /usr/bin/chromium); without it the tests are
+skipped with that reason. Screenshots go to `test-artifacts/ui/` at the repository root.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from ui_support import ARTIFACTS, CHROMIUM, Lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    home = tmp_path_factory.mktemp("lab")
+    server = Lab(root=home / "root", home=home)
+    server.prepare()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab: Lab, browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and print(f"[browser console] {message.text}", file=sys.stderr)
+        ),
+    )
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_artifacts() -> None:
+    if ARTIFACTS.exists():
+        for png in ARTIFACTS.glob("*.png"):
+            png.unlink()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "jupyter.log").unlink(missing_ok=True)

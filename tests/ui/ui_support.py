@@ -1,0 +1,161 @@
+"""Support of the browser tests: a real `jupyter lab` with the extension and its embedded
+cloud, in a folder of its own. (A uniquely named module, so that ``from ui_support import``
+cannot pick up another test folder's helpers.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHROMIUM = Path(os.environ.get("PROJECT_FILEBROWSER_CHROMIUM", "/usr/bin/chromium"))
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+JUPYTER = str(Path(sys.executable).with_name("jupyter"))
+START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Lab:
+    """A running `jupyter lab` on loopback with its own root, config, data and state DB."""
+
+    root: Path
+    home: Path
+    port: int = field(default_factory=_free_port)
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    process: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}lab?token={self.token}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def config_dir(self) -> Path:
+        return self.home / "config"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("JUPYTER", "PROJECT_FILEBROWSER"))
+        }
+        env.update(
+            HOME=str(self.home),
+            JUPYTER_CONFIG_DIR=str(self.config_dir),
+            JUPYTER_DATA_DIR=str(self.data_dir),
+            JUPYTER_RUNTIME_DIR=str(self.home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(self.config_dir / "lab" / "user-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(self.config_dir / "lab" / "workspaces"),
+            PROJECT_FILEBROWSER_DB_URL=f"sqlite:///{self.home / 'state.db'}",
+        )
+        return env
+
+    def prepare(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        # No "news" prompt and no update check covering the panel in screenshots.
+        labconfig = self.config_dir / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        (labconfig / "page_config.json").write_text(
+            json.dumps(
+                {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+            )
+        )
+
+    def start(self) -> None:
+        """Start the server (again, on the same port and token) and wait until it answers."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log = ARTIFACTS / "jupyter.log"
+        command = [
+            JUPYTER,
+            "lab",
+            "--allow-root",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            # a quiet time long enough that a local and a cloud edit made together conflict
+            "--ProjectFileBrowser.debounce_seconds=1.0",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early; see {self.log}")
+            try:
+                status = self.api("GET", "status")
+                if status["cloud"]["connected"]:
+                    return
+            except (httpx.HTTPError, KeyError):
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"jupyter lab did not start in {START_TIMEOUT} s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.process = None
+
+    # -- REST helpers ---------------------------------------------------------------------
+
+    def api(self, method: str, *parts: str, body: Any = None, **params: str) -> Any:
+        """Call the extension's REST API with the token."""
+        url = self.base + "project-filebrowser/api/" + "/".join(parts)
+        response = httpx.request(
+            method,
+            url,
+            params=params or None,
+            json=body,
+            headers={"Authorization": f"token {self.token}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def cloud(self) -> httpx.Client:
+        """A client of the embedded cloud, as a second machine of the same user."""
+        url = self.api("GET", "status")["cloud"]["url"]
+        token_file = self.data_dir / "project_filebrowser" / "cloud" / "local-token"
+        token = token_file.read_text().strip()
+        return httpx.Client(
+            base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
