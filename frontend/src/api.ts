@@ -1,13 +1,28 @@
 import { ServerConnection } from '@jupyterlab/services';
 
+import type {
+  ICloudProject,
+  IConflict,
+  IFileEntry,
+  IItems,
+  IJob,
+  ILocalProject,
+  Keep
+} from './types';
 import { apiUrl } from './urls';
 
 /** Reply of `GET {baseUrl}project-filebrowser/api/status` (see CONTRACT.md). */
 export interface IStatus {
   version: string;
   db_revision?: string | null;
-  cloud?: { url: string; connected: boolean; user?: string | null };
-  watcher?: { running: boolean };
+  cloud?: {
+    url: string;
+    connected: boolean;
+    embedded?: boolean;
+    user?: string | null;
+    error?: string | null;
+  };
+  watcher?: { running: boolean; observer?: string | null };
 }
 
 /**
@@ -16,6 +31,7 @@ export interface IStatus {
  * @param path - segments below `project-filebrowser/api`, e.g. `['projects', id]`
  * @param init - fetch options (method, body, ...)
  * @param settings - the server connection settings (the app's `serverSettings`)
+ * @param query - query parameters, if any
  * @returns the parsed JSON reply, or `undefined` for an empty body (204)
  * @throws ServerConnection.NetworkError when the server cannot be reached,
  *   ServerConnection.ResponseError for a non-2xx reply
@@ -23,9 +39,13 @@ export interface IStatus {
 export async function requestAPI<T>(
   path: string[],
   init: RequestInit = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  query?: Record<string, string>
 ): Promise<T> {
-  const url = apiUrl(settings.baseUrl, ...path);
+  let url = apiUrl(settings.baseUrl, ...path);
+  if (query !== undefined) {
+    url += `?${new URLSearchParams(query).toString()}`;
+  }
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
@@ -45,12 +65,134 @@ export async function requestAPI<T>(
 
   if (!response.ok) {
     // The extension replies {"error": {"code": ..., "message": ...}} on failure.
-    const message =
-      (data as { error?: { message?: string } } | undefined)?.error?.message ??
-      `${response.status} ${response.statusText}`;
-    throw new ServerConnection.ResponseError(response, message);
+    const error = (
+      data as { error?: { code?: string; message?: string } } | undefined
+    )?.error;
+    const message = error?.message ?? `${response.status} ${response.statusText}`;
+    throw new ApiError(response, message, error?.code ?? `http_${response.status}`);
   }
   return data as T;
+}
+
+/** A non-2xx reply of the extension, with the contract's error code. */
+export class ApiError extends ServerConnection.ResponseError {
+  constructor(
+    response: Response,
+    message: string,
+    readonly code: string
+  ) {
+    super(response, message);
+    this.name = 'ApiError';
+  }
+}
+
+/** A sentence for people from whatever a request threw. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof ServerConnection.NetworkError) {
+    return 'The Jupyter server cannot be reached.';
+  }
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return sentence(text);
+}
+
+/** "no such thing" -> "No such thing." */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed.length === 0) {
+    return trimmed;
+  }
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?…]$/.test(capital) ? capital : `${capital}.`;
+}
+
+function json(method: string, body?: unknown): RequestInit {
+  return body === undefined
+    ? { method }
+    : { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } };
+}
+
+/**
+ * The extension's REST API, bound to one server (CONTRACT.md). Every method throws
+ * `ApiError` for an error reply and `ServerConnection.NetworkError` when the server
+ * cannot be reached.
+ */
+export class ProjectsApi {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  status(): Promise<IStatus> {
+    return getStatus(this.settings);
+  }
+
+  async projects(): Promise<ILocalProject[]> {
+    return (await this._call<IItems<ILocalProject>>(['projects'], json('GET'))).items;
+  }
+
+  async cloudProjects(): Promise<ICloudProject[]> {
+    return (
+      await this._call<IItems<ICloudProject>>(['projects'], json('GET'), { scope: 'cloud' })
+    ).items;
+  }
+
+  createProject(body: {
+    name: string;
+    title?: string;
+    description?: string;
+  }): Promise<ILocalProject> {
+    return this._call<ILocalProject>(['projects'], json('POST', body));
+  }
+
+  link(projectId: string, localPath?: string): Promise<ILocalProject> {
+    const body = localPath ? { local_path: localPath } : {};
+    return this._call<ILocalProject>(['projects', projectId, 'link'], json('POST', body));
+  }
+
+  async unlink(projectId: string): Promise<void> {
+    await this._call<void>(['projects', projectId, 'link'], json('DELETE'));
+  }
+
+  sync(projectId: string, confirmDeletes = false): Promise<IJob> {
+    const body = confirmDeletes ? { confirm_deletes: true } : {};
+    return this._call<IJob>(['projects', projectId, 'sync'], json('POST', body));
+  }
+
+  async files(projectId: string): Promise<IFileEntry[]> {
+    return (
+      await this._call<IItems<IFileEntry>>(['projects', projectId, 'files'], json('GET'))
+    ).items;
+  }
+
+  async conflicts(projectId?: string): Promise<IConflict[]> {
+    const query = projectId ? { project_id: projectId } : undefined;
+    return (await this._call<IItems<IConflict>>(['conflicts'], json('GET'), query)).items;
+  }
+
+  resolveConflict(conflictId: number, keep: Keep): Promise<IConflict> {
+    return this._call<IConflict>(
+      ['conflicts', String(conflictId), 'resolve'],
+      json('POST', { keep })
+    );
+  }
+
+  async jobs(): Promise<IJob[]> {
+    return (await this._call<IItems<IJob>>(['jobs'], json('GET'))).items;
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    await this._call<void>(['jobs', jobId], json('DELETE'));
+  }
+
+  private _call<T>(
+    path: string[],
+    init: RequestInit,
+    query?: Record<string, string>
+  ): Promise<T> {
+    if (query === undefined) {
+      return requestAPI<T>(path, init, this.settings);
+    }
+    return requestAPI<T>(path, init, this.settings, query);
+  }
 }
 
 /** `GET /status` of the server extension. */

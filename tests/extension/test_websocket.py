@@ -42,8 +42,13 @@ async def connect(ws_fetch: WsFetch) -> WebSocketClientConnection:
     return ws
 
 
-async def ask(ws: WebSocketClientConnection, message: dict[str, Any] | str) -> dict[str, Any]:
-    """Send a request and return the reply carrying its id (events in between are skipped)."""
+async def ask(
+    ws: WebSocketClientConnection,
+    message: dict[str, Any] | str,
+    skipped: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Send a request and return the reply carrying its id; events that arrive in between
+    go to ``skipped``."""
     text = message if isinstance(message, str) else json.dumps(message)
     await ws.write_message(text)
     wanted = message.get("id") if isinstance(message, dict) else None
@@ -53,6 +58,8 @@ async def ask(ws: WebSocketClientConnection, message: dict[str, Any] | str) -> d
         reply = json.loads(raw)
         if wanted is None or reply.get("id") == wanted:
             return dict(reply)
+        if skipped is not None:
+            skipped.append(reply)
 
 
 async def test_every_request_gets_its_reply(
@@ -69,17 +76,17 @@ async def test_every_request_gets_its_reply(
     )
     project = json.loads(response.body)
     (jp_root_dir / "projects" / "w" / "a.txt").write_text("a")
-    listed = await ask(ws, {"type": "list_projects", "id": "l2"})
+    events: list[dict[str, Any]] = []  # the watcher may sync a.txt before we ask to
+    listed = await ask(ws, {"type": "list_projects", "id": "l2"}, events)
     assert [p["name"] for p in listed["items"]] == ["w"]
 
-    reply = await ask(ws, {"type": "sync", "id": "y1", "project_id": project["id"]})
+    reply = await ask(ws, {"type": "sync", "id": "y1", "project_id": project["id"]}, events)
     assert reply["type"] == "job_progress" and reply["job"]["project_id"] == project["id"]
-    seen: set[str] = set()
-    while "job_finished" not in seen or "file_status" not in seen:
-        event = json.loads(await asyncio.wait_for(ws.read_message(), 10))  # type: ignore[arg-type]
-        seen.add(event["type"])
-        if event["type"] == "file_status":
-            assert event["project_id"] == project["id"] and event["path"] == "a.txt"
+    job_id = reply["job"]["id"]
+    while not any(e["type"] == "job_finished" and e["job"]["id"] == job_id for e in events):
+        events.append(json.loads(await asyncio.wait_for(ws.read_message(), 10)))  # type: ignore[arg-type]
+    synced = [e for e in events if e["type"] == "file_status" and e["state"] == "synced"]
+    assert [(e["project_id"], e["path"]) for e in synced] == [(project["id"], "a.txt")]
 
     reply = await ask(ws, {"type": "cancel", "id": "c1", "job_id": "no-such-job"})
     assert reply == {

@@ -15,6 +15,19 @@ import pytest
 from ui_support import ARTIFACTS, CHROMIUM, Lab
 
 
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop() -> None:
+    """pytest-jupyter's autouse loop is not wanted here: the servers are subprocesses, and
+    Playwright's sync API runs its own loop, which that fixture would try to close."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup() -> None:
+    """No in-process Jupyter server to clean up (see ``jp_asyncio_loop``)."""
+    return None
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     home = tmp_path_factory.mktemp("lab")

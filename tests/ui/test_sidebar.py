@@ -8,12 +8,14 @@ dark theme, lose and regain the server. Screenshots: `test-artifacts/ui/*.png`.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from ui_support import ARTIFACTS, CHROMIUM, Lab
 
 if not CHROMIUM.exists():
@@ -49,14 +51,20 @@ def toolbar_button(page: Page, command: str) -> Locator:
     return panel(page).locator(f'.jp-SidePanel-toolbar [data-command="{command}"]')
 
 
-def open_lab(page: Page, lab: Lab) -> None:
-    page.goto(lab.url)
+def wait_for_lab(page: Page) -> None:
+    """Until JupyterLab has restored its layout (the splash screen is gone)."""
     page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
     page.locator(TAB).wait_for()
 
 
+def open_lab(page: Page, lab: Lab) -> None:
+    page.goto(lab.url)
+    wait_for_lab(page)
+
+
 def open_panel(page: Page) -> None:
-    if not panel(page).is_visible():
+    if page.locator(TAB).get_attribute("aria-selected") != "true":
         page.locator(TAB).click()
     expect(panel(page)).to_be_visible()
 
@@ -257,7 +265,9 @@ def test_link_a_cloud_project(page: Page, lab: Lab) -> None:
     expect(file_row(page, "shared", "readme.md")).to_have_attribute(
         "data-state", "synced", timeout=20_000
     )
-    assert (lab.root / "projects" / "shared" / "readme.md").read_text() == "# Shared\n"
+    readme = lab.root / "projects" / "shared" / "readme.md"
+    wait_until(readme.exists, what="readme.md on disk")
+    assert readme.read_text() == "# Shared\n"
 
 
 def test_dark_theme(page: Page, lab: Lab) -> None:
@@ -268,6 +278,7 @@ def test_dark_theme(page: Page, lab: Lab) -> None:
     )
     response.raise_for_status()
     page.reload()
+    wait_for_lab(page)
     page.wait_for_selector("body[data-jp-theme-name='JupyterLab Dark']", state="attached")
     open_panel(page)
     expand(page, "demo")
@@ -305,6 +316,7 @@ def test_offline_and_reconnect(page: Page, lab: Lab) -> None:
     banner = panel(page).locator('.jp-pfb-banner[data-connection="offline"]')
     expect(banner).to_be_visible(timeout=20_000)
     expect(banner).to_contain_text("Offline")
+    expect(banner).to_contain_text("Retrying in")
     expect(project(page, "demo").locator(".jp-pfb-badge[data-status]")).to_have_attribute(
         "data-status", "offline"
     )
@@ -312,8 +324,9 @@ def test_offline_and_reconnect(page: Page, lab: Lab) -> None:
     shot(page, "09-offline-dark")
 
     lab.start()
-    banner.get_by_role("button", name="Reconnect now").click()
-    expect(banner).to_have_count(0, timeout=30_000)
+    with contextlib.suppress(PlaywrightTimeoutError):  # unless it reconnected already
+        banner.get_by_role("button", name="Reconnect now").click(timeout=2_000)
+    expect(panel(page).locator(".jp-pfb-banner[data-connection]")).to_have_count(0, timeout=30_000)
     expect(project(page, "demo").locator(".jp-pfb-badge[data-status]")).not_to_have_attribute(
         "data-status", "offline"
     )

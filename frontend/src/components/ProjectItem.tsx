@@ -1,0 +1,474 @@
+import {
+  Button,
+  caretDownIcon,
+  caretRightIcon,
+  folderIcon,
+  LabIcon,
+  stopIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
+import * as React from 'react';
+
+import {
+  conflictIcon,
+  ignoredIcon,
+  pullIcon,
+  pushIcon,
+  syncedIcon,
+  syncIcon,
+  unlinkIcon
+} from '../icons';
+import {
+  IBadge,
+  IState,
+  fileCounts,
+  fileList,
+  formatBytes,
+  formatTime,
+  openConflicts,
+  projectBadge
+} from '../model';
+import type { FileState, IConflict, IFileEntry, ILocalProject, Keep } from '../types';
+import type { IPanelActions } from './actions';
+
+export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
+  synced: syncedIcon,
+  pending_push: pushIcon,
+  pending_pull: pullIcon,
+  conflict: conflictIcon,
+  ignored: ignoredIcon
+};
+
+export const FILE_STATE_LABEL: Record<FileState, string> = {
+  synced: 'Synced',
+  pending_push: 'Local change, waiting to be pushed',
+  pending_pull: 'Cloud change, waiting to be pulled',
+  conflict: 'Conflict: both sides changed',
+  ignored: 'Ignored: not synced'
+};
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export interface IProjectItemProps {
+  project: ILocalProject;
+  state: IState;
+  online: boolean;
+  expanded: boolean;
+  onToggle: (expanded: boolean) => void;
+  onLoadFiles: () => void;
+  actions: IPanelActions;
+  showIgnored: boolean;
+  pageSize: number;
+}
+
+/** One linked project: a row with its status, and when open its conflicts and files. */
+export function ProjectItem(props: IProjectItemProps): JSX.Element {
+  const { project, state, online, expanded, actions } = props;
+  const badge = projectBadge(state, project.id) as IBadge;
+  const job = badge.job;
+  const running = job !== null;
+  const bodyId = `jp-pfb-project-${project.id}`;
+  const label = project.title && project.title !== project.name ? project.title : project.name;
+  const [busy, setBusy] = React.useState(false);
+
+  const act = (action: () => Promise<void>) => () => {
+    setBusy(true);
+    action().finally(() => setBusy(false));
+  };
+  const sync = act(() => actions.sync(project));
+  const cancel = act(() => actions.cancel(project));
+  const unlink = act(() => actions.unlink(project));
+
+  return (
+    <li
+      className={`jp-pfb-project jp-pfb-mod-${badge.kind}${expanded ? ' jp-mod-expanded' : ''}`}
+      data-project-id={project.id}
+      data-project-name={project.name}
+      aria-label={`Project ${project.name}`}
+    >
+      <div className="jp-pfb-projectRow">
+        <button
+          className="jp-pfb-toggle"
+          aria-expanded={expanded}
+          aria-controls={bodyId}
+          title={[project.description || label, `Folder: ${project.local_path}`, badge.title]
+            .filter(Boolean)
+            .join('\n')}
+          onClick={() => props.onToggle(!expanded)}
+        >
+          <LabIcon.resolveReact
+            icon={expanded ? caretDownIcon : caretRightIcon}
+            className="jp-pfb-caret"
+            tag="span"
+          />
+          <span className="jp-pfb-projectName">{label}</span>
+          {label !== project.name && (
+            <span className="jp-pfb-projectSub">{project.name}</span>
+          )}
+        </button>
+        {project.conflicts > 0 && (
+          <span
+            className="jp-pfb-badge jp-pfb-mod-conflict"
+            title={`${plural(project.conflicts, 'conflict')} to resolve`}
+          >
+            <conflictIcon.react tag="span" className="jp-pfb-badgeIcon" />
+            {project.conflicts}
+          </span>
+        )}
+        <span
+          className={`jp-pfb-badge jp-pfb-mod-${badge.kind}`}
+          title={badge.title}
+          data-status={badge.kind}
+        >
+          {badge.label}
+        </span>
+        <span className="jp-pfb-actions">
+          {running ? (
+            <ToolbarButtonComponent
+              icon={stopIcon}
+              tooltip={`Cancel the sync of ${project.name}`}
+              enabled={online && !busy}
+              onClick={cancel}
+            />
+          ) : (
+            <ToolbarButtonComponent
+              icon={syncIcon}
+              tooltip={`Sync ${project.name} now`}
+              enabled={online && !busy}
+              onClick={sync}
+            />
+          )}
+          <ToolbarButtonComponent
+            icon={folderIcon}
+            tooltip={`Open ${project.local_path} in the file browser`}
+            onClick={() => actions.openFolder(project)}
+          />
+          <ToolbarButtonComponent
+            icon={unlinkIcon}
+            tooltip={`Unlink ${project.name} (stop syncing; files stay)`}
+            enabled={online && !busy}
+            onClick={unlink}
+          />
+        </span>
+      </div>
+      {(badge.kind === 'syncing' || badge.kind === 'queued') && (
+        <ProgressBar value={badge.progress} label={`${project.name}: ${badge.title}`} />
+      )}
+      {project.error && (project.status === 'error' || project.status === 'paused' || project.status === 'offline') && (
+        <div
+          className={`jp-pfb-projectError jp-pfb-mod-${project.status}`}
+          role={project.status === 'error' ? 'alert' : 'status'}
+        >
+          {project.error}
+          {project.status === 'paused' && (
+            <div className="jp-pfb-pausedActions">
+              <Button
+                small
+                minimal
+                disabled={!online || busy}
+                title="Run the sync with its deletions"
+                onClick={act(() => actions.confirmDeletes(project))}
+              >
+                Review and sync anyway…
+              </Button>
+            </div>
+          )}
+        </div>
+      )}
+      {expanded && (
+        <div className="jp-pfb-projectBody" id={bodyId}>
+          {project.description && (
+            <div className="jp-pfb-description">{project.description}</div>
+          )}
+          <div className="jp-pfb-meta">
+            <span title="The project folder, relative to the server's root">
+              {project.local_path}
+            </span>
+            <span>
+              {project.last_synced_at
+                ? `synced ${formatTime(project.last_synced_at)}`
+                : 'not synced yet'}
+            </span>
+          </div>
+          <div className="jp-pfb-bodyActions" role="group" aria-label={`Actions on ${project.name}`}>
+            {running ? (
+              <Button small minimal disabled={!online || busy} onClick={cancel}>
+                <stopIcon.react tag="span" className="jp-pfb-buttonIcon" />
+                Cancel sync
+              </Button>
+            ) : (
+              <Button small minimal disabled={!online || busy} onClick={sync}>
+                <syncIcon.react tag="span" className="jp-pfb-buttonIcon" />
+                Sync now
+              </Button>
+            )}
+            <Button
+              small
+              minimal
+              title={`Show ${project.local_path} in the file browser`}
+              onClick={() => actions.openFolder(project)}
+            >
+              <folderIcon.react tag="span" className="jp-pfb-buttonIcon" />
+              Folder
+            </Button>
+            <Button
+              small
+              minimal
+              disabled={!online || busy}
+              title="Stop syncing this project; its files stay"
+              onClick={unlink}
+            >
+              <unlinkIcon.react tag="span" className="jp-pfb-buttonIcon" />
+              Unlink
+            </Button>
+          </div>
+          <ConflictList
+            project={project}
+            conflicts={openConflicts(state, project.id)}
+            online={online}
+            actions={actions}
+          />
+          <FileList
+            project={project}
+            state={state}
+            actions={actions}
+            showIgnored={props.showIgnored}
+            pageSize={props.pageSize}
+            onRetry={props.onLoadFiles}
+          />
+        </div>
+      )}
+    </li>
+  );
+}
+
+/** A thin progress bar; indeterminate while the size is unknown. */
+export function ProgressBar(props: { value: number | null; label: string }): JSX.Element {
+  const percent = props.value === null ? null : Math.round(props.value * 100);
+  return (
+    <div
+      className={`jp-pfb-progress${percent === null ? ' jp-mod-indeterminate' : ''}`}
+      role="progressbar"
+      aria-label={props.label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent ?? undefined}
+    >
+      <div className="jp-pfb-progressFill" style={{ width: percent === null ? undefined : `${percent}%` }} />
+    </div>
+  );
+}
+
+interface IConflictListProps {
+  project: ILocalProject;
+  conflicts: IConflict[];
+  online: boolean;
+  actions: IPanelActions;
+}
+
+/** A project's open conflicts, each with keep mine / keep theirs / keep both. */
+export function ConflictList(props: IConflictListProps): JSX.Element | null {
+  const { project, conflicts } = props;
+  if (conflicts.length === 0) {
+    return null;
+  }
+  return (
+    <section className="jp-pfb-conflicts" aria-label={`Conflicts in ${project.name}`}>
+      <h4 className="jp-pfb-subHeader">
+        <conflictIcon.react tag="span" className="jp-pfb-stateIcon jp-pfb-mod-conflict" />
+        {plural(conflicts.length, 'conflict')}
+      </h4>
+      <ul className="jp-pfb-conflictList">
+        {conflicts.map(conflict => (
+          <ConflictItem key={conflict.id} {...props} conflict={conflict} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.Element {
+  const { project, conflict, actions, online } = props;
+  const [pending, setPending] = React.useState<Keep | null>(null);
+  const resolve = (keep: Keep) => {
+    setPending(keep);
+    actions.resolve(conflict, keep).finally(() => setPending(null));
+  };
+  const open = (path: string) => (event: React.MouseEvent) => {
+    event.preventDefault();
+    actions.openFile(project, path);
+  };
+  const disabled = !online || pending !== null;
+  return (
+    <li className="jp-pfb-conflict" data-conflict-id={conflict.id} aria-label={`Conflict on ${conflict.path}`}>
+      <div className="jp-pfb-conflictPaths">
+        <div>
+          <a
+            className="jp-pfb-link"
+            href={actions.fileUrl(project, conflict.path)}
+            onClick={open(conflict.path)}
+            title={`Open ${conflict.path}`}
+          >
+            {conflict.path}
+          </a>
+          <span className="jp-pfb-conflictSide">theirs (from the cloud)</span>
+        </div>
+        <div>
+          <a
+            className="jp-pfb-link"
+            href={actions.fileUrl(project, conflict.conflict_path)}
+            onClick={open(conflict.conflict_path)}
+            title={`Open ${conflict.conflict_path}`}
+          >
+            {conflict.conflict_path}
+          </a>
+          <span className="jp-pfb-conflictSide">mine</span>
+        </div>
+        <div className="jp-pfb-conflictTime">detected {formatTime(conflict.detected_at)}</div>
+      </div>
+      <div className="jp-pfb-conflictActions" role="group" aria-label={`Resolve the conflict on ${conflict.path}`}>
+        <Button
+          small
+          minimal
+          disabled={disabled}
+          title={`Put my version back at ${conflict.path} and drop the cloud's`}
+          onClick={() => resolve('local')}
+        >
+          {pending === 'local' ? 'Keeping…' : 'Keep mine'}
+        </Button>
+        <Button
+          small
+          minimal
+          disabled={disabled}
+          title={`Keep the cloud's version at ${conflict.path} and delete my copy`}
+          onClick={() => resolve('remote')}
+        >
+          {pending === 'remote' ? 'Keeping…' : 'Keep theirs'}
+        </Button>
+        <Button
+          small
+          minimal
+          disabled={disabled}
+          title={`Keep both: my version stays as ${conflict.conflict_path}`}
+          onClick={() => resolve('both')}
+        >
+          {pending === 'both' ? 'Keeping…' : 'Keep both'}
+        </Button>
+      </div>
+    </li>
+  );
+}
+
+interface IFileListProps {
+  project: ILocalProject;
+  state: IState;
+  actions: IPanelActions;
+  showIgnored: boolean;
+  pageSize: number;
+  onRetry: () => void;
+}
+
+/** A project's files with their states; long lists show a page at a time. */
+export function FileList(props: IFileListProps): JSX.Element {
+  const { project, state, actions, pageSize } = props;
+  const files = state.files[project.id];
+  const [shown, setShown] = React.useState(pageSize);
+  const items = files?.items;
+  const entries = React.useMemo(
+    () => fileList(state, project.id, { showIgnored: props.showIgnored }),
+    [items, props.showIgnored] // the list only changes with this project's items
+  );
+  const counts = React.useMemo(
+    () => fileCounts(state, project.id),
+    [items]
+  );
+  React.useEffect(() => setShown(pageSize), [pageSize]);
+
+  const pending = counts.pending_push + counts.pending_pull;
+  const summary = [
+    plural(entries.length, 'file'),
+    pending > 0 ? `${pending} pending` : '',
+    counts.conflict > 0 ? plural(counts.conflict, 'conflict') : ''
+  ]
+    .filter(Boolean)
+    .join(' · ');
+
+  let body: React.ReactNode;
+  if (files === undefined || (files.status === 'loading' && entries.length === 0)) {
+    body = <div className="jp-pfb-empty jp-pfb-mod-small">Loading files…</div>;
+  } else if (files.status === 'error' && entries.length === 0) {
+    body = (
+      <div className="jp-pfb-empty jp-pfb-mod-small jp-pfb-mod-error" role="alert">
+        Cannot list the files: {files.error}{' '}
+        <Button small minimal onClick={props.onRetry}>
+          Retry
+        </Button>
+      </div>
+    );
+  } else if (entries.length === 0) {
+    body = (
+      <div className="jp-pfb-empty jp-pfb-mod-small">
+        No files yet. Files you put in {project.local_path} sync automatically.
+      </div>
+    );
+  } else {
+    body = (
+      <>
+        <ul className="jp-pfb-fileList" aria-label={`Files of ${project.name}`}>
+          {entries.slice(0, shown).map(entry => (
+            <FileItem
+              key={entry.path}
+              entry={entry}
+              onOpen={() => actions.openFile(project, entry.path)}
+            />
+          ))}
+        </ul>
+        {entries.length > shown && (
+          <div className="jp-pfb-more">
+            <Button small minimal onClick={() => setShown(shown + pageSize)}>
+              Show {Math.min(pageSize, entries.length - shown)} more
+            </Button>
+            <span>
+              {shown} of {entries.length} shown
+            </span>
+          </div>
+        )}
+      </>
+    );
+  }
+  return (
+    <section className="jp-pfb-files" aria-label={`Files of ${project.name}`} aria-busy={files?.status === 'loading'}>
+      <h4 className="jp-pfb-subHeader">
+        Files
+        {entries.length > 0 && <span className="jp-pfb-count">{summary}</span>}
+      </h4>
+      {body}
+    </section>
+  );
+}
+
+function FileItem(props: { entry: IFileEntry; onOpen: () => void }): JSX.Element {
+  const { entry } = props;
+  const slash = entry.path.lastIndexOf('/');
+  const name = entry.path.slice(slash + 1);
+  const dir = slash >= 0 ? entry.path.slice(0, slash) : '';
+  const Icon = FILE_STATE_ICON[entry.state];
+  const size = formatBytes(entry.size);
+  return (
+    <li className={`jp-pfb-file jp-pfb-mod-${entry.state}`} data-path={entry.path} data-state={entry.state}>
+      <button
+        className="jp-pfb-fileButton"
+        title={`${entry.path}\n${FILE_STATE_LABEL[entry.state]}${size ? ` · ${size}` : ''}`}
+        aria-label={`Open ${entry.path} (${FILE_STATE_LABEL[entry.state]})`}
+        onClick={props.onOpen}
+      >
+        <Icon.react tag="span" className={`jp-pfb-stateIcon jp-pfb-mod-${entry.state}`} />
+        <span className="jp-pfb-filePath">
+          {dir && <span className="jp-pfb-fileDir">{dir}/</span>}
+          <span className="jp-pfb-fileName">{name}</span>
+        </span>
+        <span className="jp-pfb-fileSize">{size}</span>
+      </button>
+    </li>
+  );
+}

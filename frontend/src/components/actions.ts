@@ -1,0 +1,22 @@
+import type { ICloudProject, IConflict, ILocalProject, Keep } from '../types';
+
+/**
+ * What the views ask of the application. The plugin implements these with JupyterLab's
+ * services (dialogs, notifications, the document manager, the file browser); the views
+ * stay presentational.
+ */
+export interface IPanelActions {
+  createProject(): void;
+  syncAll(): void;
+  link(project: ICloudProject): Promise<void>;
+  unlink(project: ILocalProject): Promise<void>;
+  sync(project: ILocalProject): Promise<void>;
+  /** Sync a project paused by the mass-deletion guard, deletions included (asks first). */
+  confirmDeletes(project: ILocalProject): Promise<void>;
+  cancel(project: ILocalProject): Promise<void>;
+  resolve(conflict: IConflict, keep: Keep): Promise<void>;
+  openFile(project: ILocalProject, path: string): void;
+  openFolder(project: ILocalProject): void;
+  /** The JupyterLab URL of a project file (for links that open in a new tab). */
+  fileUrl(project: ILocalProject, path: string): string;
+}

@@ -1,0 +1,81 @@
+import { CommandRegistry } from '@lumino/commands';
+import {
+  CommandToolbarButton,
+  ReactWidget,
+  SidePanel
+} from '@jupyterlab/ui-components';
+import { Panel, Widget } from '@lumino/widgets';
+import * as React from 'react';
+
+import type { IPanelActions } from './components/actions';
+import { ProjectsView } from './components/ProjectsView';
+import { StatusItem } from './components/StatusItem';
+import type { ProjectsController } from './controller';
+import { projectsIcon } from './icons';
+import type { IOptions, Observable } from './options';
+
+export const PANEL_ID = 'project-filebrowser-panel';
+
+export namespace CommandIDs {
+  export const open = 'project-filebrowser:open';
+  export const create = 'project-filebrowser:create';
+  export const syncAll = 'project-filebrowser:sync-all';
+  export const sync = 'project-filebrowser:sync';
+  export const refresh = 'project-filebrowser:refresh';
+  export const reconnect = 'project-filebrowser:reconnect';
+  export const showConflicts = 'project-filebrowser:show-conflicts';
+}
+
+/** The Projects side panel: a header, a toolbar of commands and the React body. */
+export function createPanel(options: {
+  controller: ProjectsController;
+  options: Observable<IOptions>;
+  actions: IPanelActions;
+  commands: CommandRegistry;
+}): SidePanel {
+  const panel = new SidePanel({ content: new Panel() });
+  panel.id = PANEL_ID;
+  panel.addClass('jp-pfb-panel');
+  panel.title.icon = projectsIcon;
+  panel.title.caption = 'Projects';
+
+  const title = new Widget();
+  const heading = document.createElement('h2');
+  heading.textContent = 'Projects';
+  heading.classList.add('jp-text-truncated');
+  title.node.appendChild(heading);
+  panel.header.addWidget(title);
+
+  const { commands } = options;
+  for (const [name, id, label] of [
+    ['create', CommandIDs.create, 'New'],
+    ['sync-all', CommandIDs.syncAll, undefined],
+    ['refresh', CommandIDs.refresh, undefined]
+  ] as const) {
+    panel.toolbar.addItem(
+      name,
+      new CommandToolbarButton({ commands, id, label, args: { toolbar: true } })
+    );
+  }
+
+  const body = ReactWidget.create(
+    <ProjectsView
+      controller={options.controller}
+      options={options.options}
+      actions={options.actions}
+    />
+  );
+  body.addClass('jp-pfb-body');
+  panel.addWidget(body);
+  return panel;
+}
+
+/** The status bar item widget. */
+export function createStatusItem(
+  controller: ProjectsController,
+  onClick: () => void
+): ReactWidget {
+  const widget = ReactWidget.create(<StatusItem controller={controller} onClick={onClick} />);
+  widget.addClass('jp-pfb-statusWidget');
+  return widget;
+}

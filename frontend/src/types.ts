@@ -1,0 +1,192 @@
+/**
+ * The shapes of the extension's REST API and websocket (CONTRACT.md, and
+ * `backend_lib/project_filebrowser/schemas.py` for the exact JSON).
+ */
+
+/** Sync status of a linked project. */
+export type ProjectStatus = 'idle' | 'syncing' | 'paused' | 'offline' | 'error';
+
+/** State of a file of a linked project. */
+export type FileState =
+  | 'synced'
+  | 'pending_push'
+  | 'pending_pull'
+  | 'conflict'
+  | 'ignored';
+
+/** A `file_status` event may also say that a path is gone from both sides. */
+export type FileEventState = FileState | 'deleted';
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Which side a conflict resolution keeps. */
+export type Keep = 'local' | 'remote' | 'both';
+
+/** A cloud project linked to a folder on this server. */
+export interface ILocalProject {
+  id: string;
+  name: string;
+  title: string;
+  description: string;
+  owner: string;
+  /** The project folder, relative to the Jupyter server's root directory. */
+  local_path: string;
+  status: ProjectStatus;
+  last_synced_at: string | null;
+  pending: number;
+  conflicts: number;
+  error: string | null;
+}
+
+/** A project as the cloud Projects service describes it. */
+export interface ICloudProject {
+  id: string;
+  name: string;
+  title: string;
+  description: string;
+  owner: string;
+  created_at: string;
+  updated_at: string;
+  metadata?: Record<string, unknown>;
+  head_seq: number;
+  file_count: number;
+  size_bytes: number;
+}
+
+/** A file of a linked project; `size` is unknown for a file only seen in an event. */
+export interface IFileEntry {
+  path: string;
+  size: number | null;
+  state: FileState;
+}
+
+export interface IJob {
+  id: string;
+  project_id: string;
+  kind: string;
+  state: JobState;
+  files_done: number;
+  files_total: number;
+  bytes_done: number;
+  bytes_total: number;
+  error: string | null;
+}
+
+export interface IConflict {
+  id: number;
+  project_id: string;
+  path: string;
+  conflict_path: string;
+  detected_at: string;
+  resolved: boolean;
+}
+
+/** `{items: [...]}`, the reply of every list endpoint. */
+export interface IItems<T> {
+  items: T[];
+}
+
+// -- websocket: server -> client ---------------------------------------------------------
+
+interface IReply {
+  /** The id of the request this message answers, if it answers one. */
+  id?: string;
+}
+
+export interface IHelloMessage extends IReply {
+  type: 'hello';
+  protocol: number;
+  version: string;
+}
+
+export interface ISubscribedMessage extends IReply {
+  type: 'subscribed';
+  projects: string[] | null;
+}
+
+export interface IProjectsMessage extends IReply {
+  type: 'projects';
+  items: ILocalProject[];
+}
+
+export interface IProjectUpdatedMessage extends IReply {
+  type: 'project_updated';
+  project: ILocalProject;
+}
+
+export interface IFileStatusMessage extends IReply {
+  type: 'file_status';
+  project_id: string;
+  path: string;
+  state: FileEventState;
+}
+
+export interface IJobProgressMessage extends IReply {
+  type: 'job_progress';
+  job: IJob;
+}
+
+export interface IJobFinishedMessage extends IReply {
+  type: 'job_finished';
+  job: IJob;
+}
+
+export interface IConflictMessage extends IReply {
+  type: 'conflict';
+  conflict: IConflict;
+}
+
+export interface IPongMessage extends IReply {
+  type: 'pong';
+}
+
+export interface IErrorMessage extends IReply {
+  type: 'error';
+  code: string;
+  message: string;
+}
+
+export type ServerMessage =
+  | IHelloMessage
+  | ISubscribedMessage
+  | IProjectsMessage
+  | IProjectUpdatedMessage
+  | IFileStatusMessage
+  | IJobProgressMessage
+  | IJobFinishedMessage
+  | IConflictMessage
+  | IPongMessage
+  | IErrorMessage;
+
+export const SERVER_MESSAGE_TYPES: ReadonlyArray<ServerMessage['type']> = [
+  'hello',
+  'subscribed',
+  'projects',
+  'project_updated',
+  'file_status',
+  'job_progress',
+  'job_finished',
+  'conflict',
+  'pong',
+  'error'
+];
+
+// -- websocket: client -> server ---------------------------------------------------------
+
+export type ClientRequest =
+  | { type: 'subscribe'; projects?: string[] | null }
+  | { type: 'list_projects' }
+  | { type: 'sync'; project_id: string; confirm_deletes?: boolean }
+  | { type: 'cancel'; job_id: string }
+  | { type: 'resolve_conflict'; conflict_id: number; keep: Keep }
+  | { type: 'ping' };
+
+/** The reply type the server sends to each request (an `error` may come instead). */
+export interface IReplyOf {
+  subscribe: ISubscribedMessage;
+  list_projects: IProjectsMessage;
+  sync: IJobProgressMessage;
+  cancel: IJobFinishedMessage;
+  resolve_conflict: IConflictMessage;
+  ping: IPongMessage;
+}
