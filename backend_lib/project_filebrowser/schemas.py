@@ -106,6 +106,7 @@ class WatcherStatus(_Model):
 
 class Status(_Model):
     version: str
+    projects_dir: str
     db_revision: str | None
     db: DbStatus
     cloud: CloudStatus
@@ -146,13 +147,25 @@ class JobFinishedEvent(_Model):
     job: JobModel
 
 
+class ProjectRemovedEvent(_Model):
+    """A project was unlinked on this server (its files stay)."""
+
+    type: Literal["project_removed"] = "project_removed"
+    project_id: str
+
+
 class ConflictEvent(_Model):
     type: Literal["conflict"] = "conflict"
     conflict: ConflictModel
 
 
 ServerEvent = (
-    ProjectUpdatedEvent | FileStatusEvent | JobProgressEvent | JobFinishedEvent | ConflictEvent
+    ProjectUpdatedEvent
+    | ProjectRemovedEvent
+    | FileStatusEvent
+    | JobProgressEvent
+    | JobFinishedEvent
+    | ConflictEvent
 )
 
 

@@ -30,6 +30,7 @@ from .schemas import (
     FileEntry,
     JobModel,
     LocalProject,
+    ProjectRemovedEvent,
     Status,
     WatcherStatus,
 )
@@ -213,6 +214,7 @@ class ProjectFileBrowserService:
         stream = self.manager.stream if self.manager is not None else None
         return Status(
             version=__version__,
+            projects_dir=self.settings.projects_dir,
             db_revision=self.db_revision,
             db=DbStatus(
                 url=redact_url(self.settings.db_url),
@@ -346,6 +348,7 @@ class ProjectFileBrowserService:
             row = session.get(LocalProjectRow, project_id)
             if row is not None:
                 session.delete(row)  # synced tree, cursor, conflicts, jobs go with it
+        self.bus.publish(ProjectRemovedEvent(project_id=project_id))
 
     def sync(self, project_id: str, *, confirm_deletes: bool = False) -> JobModel:
         manager, _ = self.require_manager()

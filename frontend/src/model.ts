@@ -265,6 +265,8 @@ function applyMessage(state: IState, message: ServerMessage): IState {
       return replaceProjects(state, message.items);
     case 'project_updated':
       return upsertProject(state, message.project);
+    case 'project_removed':
+      return removeProjects(state, new Set([message.project_id]));
     case 'file_status': {
       const files = state.files[message.project_id];
       if (files === undefined) {

@@ -114,6 +114,11 @@ export interface IProjectUpdatedMessage extends IReply {
   project: ILocalProject;
 }
 
+export interface IProjectRemovedMessage extends IReply {
+  type: 'project_removed';
+  project_id: string;
+}
+
 export interface IFileStatusMessage extends IReply {
   type: 'file_status';
   project_id: string;
@@ -151,6 +156,7 @@ export type ServerMessage =
   | ISubscribedMessage
   | IProjectsMessage
   | IProjectUpdatedMessage
+  | IProjectRemovedMessage
   | IFileStatusMessage
   | IJobProgressMessage
   | IJobFinishedMessage
@@ -163,6 +169,7 @@ export const SERVER_MESSAGE_TYPES: ReadonlyArray<ServerMessage['type']> = [
   'subscribed',
   'projects',
   'project_updated',
+  'project_removed',
   'file_status',
   'job_progress',
   'job_finished',

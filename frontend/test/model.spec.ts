@@ -118,7 +118,7 @@ describe('projects', () => {
     expect(state.projects[demo.id].status).toBe('syncing');
   });
 
-  it('forgets everything about a project that is unlinked or no longer listed', () => {
+  it('forgets everything about a project unlinked here or in another tab, or no longer listed', () => {
     const other = project({ name: 'other' });
     const base = run(
       hello,
@@ -131,6 +131,7 @@ describe('projects', () => {
     );
     for (const state of [
       reduce(base, { type: 'project/unlinked', projectId: demo.id }),
+      reduce(base, msg({ type: 'project_removed', project_id: demo.id })),
       reduce(base, { type: 'projects/loaded', items: [other] })
     ]) {
       expect(state.projects[demo.id]).toBeUndefined();

@@ -101,6 +101,13 @@ async def test_every_request_gets_its_reply(
     assert reply["type"] == "error" and reply["code"] == "not_found"
     reply = await ask(ws, {"type": "sync", "id": "y2", "project_id": "nope"})
     assert reply["type"] == "error" and reply["code"] == "not_found"
+
+    await jp_fetch("project-filebrowser", "api", "projects", project["id"], "link", method="DELETE")
+    while True:  # every tab hears of the unlink
+        event = json.loads(await asyncio.wait_for(ws.read_message(), 10))  # type: ignore[arg-type]
+        if event["type"] == "project_removed":
+            assert event == {"type": "project_removed", "project_id": project["id"]}
+            break
     ws.close()
 
 

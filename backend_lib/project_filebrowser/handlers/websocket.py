@@ -32,6 +32,7 @@ from ..schemas import (
     JobProgressEvent,
     ListProjectsMessage,
     PingMessage,
+    ProjectRemovedEvent,
     ProjectUpdatedEvent,
     ResolveConflictMessage,
     ServerEvent,
@@ -53,7 +54,7 @@ CANCEL_WAIT = 10.0  # seconds a cancel reply waits for the job to stop
 def _project_of(event: ServerEvent) -> str:
     if isinstance(event, ProjectUpdatedEvent):
         return event.project.id
-    if isinstance(event, FileStatusEvent):
+    if isinstance(event, FileStatusEvent | ProjectRemovedEvent):
         return event.project_id
     if isinstance(event, JobProgressEvent | JobFinishedEvent):
         return event.job.project_id
