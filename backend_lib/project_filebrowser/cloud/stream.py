@@ -71,7 +71,7 @@ class ChangeStream:
         while True:
             try:
                 request = HTTPRequest(self.url, headers={"Authorization": f"Bearer {self.token}"})
-                self._conn = await websocket_connect(request, ping_interval=20, ping_timeout=30)
+                self._conn = await websocket_connect(request, ping_interval=20, ping_timeout=20)
             except Exception as exc:  # unreachable, refused, 401: poll and retry
                 log.debug("project-filebrowser: change stream unavailable: %s", exc)
                 self._set_connected(False)
