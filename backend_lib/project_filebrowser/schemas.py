@@ -95,6 +95,7 @@ class CloudStatus(_Model):
     url: str
     embedded: bool
     connected: bool
+    stream: bool = False  # the change stream is up (else changes are polled)
     user: str | None = None
     error: str | None = None
 

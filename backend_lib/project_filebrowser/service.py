@@ -226,8 +226,10 @@ class ProjectFileBrowserService:
             cloud=CloudStatus(
                 url=self.cloud_url,
                 embedded=not self.settings.cloud_url,
+                # reachable at start-up, and its change stream not lost since it was up
                 connected=self.cloud_user is not None
-                and (stream is None or stream.connected or self.cloud_error is None),
+                and (stream is None or stream.connected or not stream.ever_connected),
+                stream=bool(stream and stream.connected),
                 user=self.cloud_user,
                 error=self.cloud_error,
             ),

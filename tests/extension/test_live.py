@@ -82,7 +82,8 @@ async def test_watcher_pushes_and_stream_pulls_without_asking(
 
     await eventually(pulled)
     status = await api(jp_fetch, "GET", "status")
-    assert status["cloud"]["connected"] and status["watcher"]["running"]
+    assert status["cloud"]["connected"] and status["cloud"]["stream"]
+    assert status["watcher"]["running"]
 
 
 async def _true(value: bool) -> bool:

@@ -36,6 +36,7 @@ async def test_status_reports_version_db_cloud_watcher(jp_fetch: Fetch, state_db
         "url": "",
         "embedded": True,
         "connected": False,
+        "stream": False,
         "user": None,
         "error": None,
     }

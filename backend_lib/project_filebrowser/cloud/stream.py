@@ -37,6 +37,7 @@ class ChangeStream:
         self.poll_seconds = poll_seconds
         self.backoff_max = backoff_max
         self.connected = False
+        self.ever_connected = False
         self._conn: WebSocketClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._last_poll = 0.0
@@ -62,6 +63,7 @@ class ChangeStream:
             )
 
     def _set_connected(self, value: bool) -> None:
+        self.ever_connected |= value
         if value != self.connected:
             self.connected = value
             self.on_state(value)
