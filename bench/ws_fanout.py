@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -143,6 +144,7 @@ async def run(clients: int, rounds: int) -> None:
     finally:
         server.terminate()
         server.wait(30)
+        shutil.rmtree(work, ignore_errors=True)
 
     ms = [x * 1000 for x in all_latencies]
     print(f"websocket fan-out: {clients} clients, {rounds} changes, one Jupyter server")
