@@ -40,7 +40,22 @@ root_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The top-level group; the ``cloud`` commands are imported only when used, so that the
+    everyday commands start fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "cloud"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "cloud":
+            from project_cloud.cli import cloud
+
+            return cloud
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="project-filebrowser")
 def main() -> None:
     """Keep Jupyter project folders in two-way sync with a Projects cloud."""
@@ -355,16 +370,6 @@ async def status(service: Any) -> None:
             if c.project_id == p.id and not c.resolved:
                 click.echo(f"  conflict      {c.path} (theirs kept; yours in {c.conflict_path})")
 
-
-def _attach_cloud() -> None:
-    try:
-        from project_cloud.cli import cloud
-    except ImportError:  # the cloud service is optional at import time during development
-        return
-    main.add_command(cloud)
-
-
-_attach_cloud()
 
 if __name__ == "__main__":
     main()
