@@ -31,22 +31,43 @@ from .trees import (
     is_safe_path,
 )
 
+# Trees are loaded as plain rows, not ORM objects: tens of thousands per plan.
+
 
 def load_synced(session: Session, project_id: str) -> SyncedTree:
-    rows = session.scalars(select(SyncedEntry).where(SyncedEntry.project_id == project_id))
-    return {
-        r.path: BaseEntry(r.path, r.sha256, r.revision, r.size, r.mtime_ns, r.inode) for r in rows
-    }
+    rows = session.execute(
+        select(
+            SyncedEntry.path,
+            SyncedEntry.sha256,
+            SyncedEntry.revision,
+            SyncedEntry.size,
+            SyncedEntry.mtime_ns,
+            SyncedEntry.inode,
+        ).where(SyncedEntry.project_id == project_id)
+    )
+    return {row[0]: BaseEntry(*row) for row in rows}
 
 
 def load_remote(session: Session, project_id: str) -> RemoteTree:
-    rows = session.scalars(select(RemoteEntry).where(RemoteEntry.project_id == project_id))
-    return {r.path: RemoteFile(r.path, r.revision, r.sha256, r.size) for r in rows}
+    rows = session.execute(
+        select(RemoteEntry.path, RemoteEntry.revision, RemoteEntry.sha256, RemoteEntry.size).where(
+            RemoteEntry.project_id == project_id
+        )
+    )
+    return {row[0]: RemoteFile(*row) for row in rows}
 
 
 def load_index(session: Session, project_id: str) -> LocalTree:
-    rows = session.scalars(select(LocalIndexEntry).where(LocalIndexEntry.project_id == project_id))
-    return {r.path: LocalFile(r.path, r.sha256, r.size, r.mtime_ns, r.inode) for r in rows}
+    rows = session.execute(
+        select(
+            LocalIndexEntry.path,
+            LocalIndexEntry.sha256,
+            LocalIndexEntry.size,
+            LocalIndexEntry.mtime_ns,
+            LocalIndexEntry.inode,
+        ).where(LocalIndexEntry.project_id == project_id)
+    )
+    return {row[0]: LocalFile(*row) for row in rows}
 
 
 def load_cursor(session: Session, project_id: str) -> int | None:
