@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import select
@@ -50,7 +50,7 @@ from .sync.planner import (
     Upload,
 )
 from .sync.project import ProjectSync
-from .sync.trees import is_folder_marker
+from .sync.trees import is_folder_marker, is_safe_path
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,6 @@ class ServiceError(Exception):
 
 def _not_found(what: str) -> ServiceError:
     return ServiceError(404, "not_found", f"{what} does not exist")
-
-
-_BAD_FOLDER_CHARS = re.compile(r"[\x00\\]")
 
 
 def _from_cloud(exc: CloudError) -> ServiceError:
@@ -267,26 +264,19 @@ class ProjectFileBrowserService:
     def _folder(self, local_path: str | None, name: str) -> str:
         """A project folder relative to root_dir; refuses paths that leave it."""
         rel = local_path if local_path is not None else f"{self.settings.projects_dir}/{name}"
-        pure = PurePosixPath(rel)
-        if (
-            not rel
-            or _BAD_FOLDER_CHARS.search(rel)
-            or pure.is_absolute()
-            or ".." in pure.parts
-            or pure == PurePosixPath(".")
-        ):
+        if not is_safe_path(rel.rstrip("/")):  # the same rule the engine applies to cloud paths
             raise ServiceError(
                 400,
                 "invalid_path",
                 f"{rel!r} is not a folder inside the server's root directory",
             )
-        return pure.as_posix()
+        return rel.rstrip("/")
 
     async def create_project(
         self, name: str, title: str = "", description: str = ""
     ) -> LocalProject:
         _, client = self.require_manager()
-        if name in (".", "..") or any(c in name for c in "/\\\0") or name != name.strip():
+        if "/" in name or not is_safe_path(name) or name != name.strip():
             raise ServiceError(
                 400, "invalid_name", f"{name!r} cannot be a project name: it names its folder"
             )
