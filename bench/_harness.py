@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 CLI = str(BIN / "project-filebrowser") if (BIN / "project-filebrowser").exists() else None
@@ -59,6 +60,37 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | N
         except OSError:
             time.sleep(0.05)
     raise SystemExit(f"{url} did not come up within {timeout:.0f} s")
+
+
+def start_jupyter_server(work: Path, port: int, token: str, output: Any) -> subprocess.Popen[bytes]:
+    """A real Jupyter server with the extension on the embedded cloud, every Jupyter folder
+    and the state DB under ``work``, its root at ``work/root``."""
+    (work / "root").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": str(work / "data"),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(work / "config"),
+        "PROJECT_FILEBROWSER_DB_URL": f"sqlite:///{work / 'state.db'}",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "server",
+            "--allow-root",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work / 'root'}",
+            "--ServerApp.jpserver_extensions={'project_filebrowser': True}",
+        ],
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import free_port, generate, stop_process, table, workdir
+from _harness import free_port, generate, start_jupyter_server, stop_process, table, workdir
 
 
 class Api:
@@ -107,33 +106,8 @@ def vm_hwm(pid: int) -> int:
 def run(args: argparse.Namespace) -> None:
     with workdir("pfb-bench-idle-", keep=args.keep) as work:
         port, token = free_port(), secrets.token_hex(16)
-        env = {
-            **os.environ,
-            "JUPYTER_DATA_DIR": str(work / "data"),
-            "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-            "JUPYTER_CONFIG_DIR": str(work / "config"),
-            "PROJECT_FILEBROWSER_DB_URL": f"sqlite:///{work / 'state.db'}",
-        }
-        (work / "root").mkdir()
         log = open(work / "server.log", "wb")  # noqa: SIM115 - closed below
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter",
-                "server",
-                "--allow-root",
-                "--no-browser",
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                f"--IdentityProvider.token={token}",
-                f"--ServerApp.root_dir={work / 'root'}",
-                "--ServerApp.jpserver_extensions={'project_filebrowser': True}",
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = start_jupyter_server(work, port, token, log)
         api = Api(f"http://127.0.0.1:{port}/", token)
         try:
             t_start = time.perf_counter()

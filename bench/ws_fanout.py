@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,16 +26,8 @@ from pathlib import Path
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import free_port, percentile, start_jupyter_server
 
 
 async def wait_for_server(base: str, token: str) -> None:
@@ -60,32 +50,7 @@ async def wait_for_server(base: str, token: str) -> None:
 async def run(clients: int, rounds: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="pfb-bench-ws-"))
     port, token = free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "JUPYTER_DATA_DIR": str(work / "data"),
-        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(work / "config"),
-        "PROJECT_FILEBROWSER_DB_URL": f"sqlite:///{work / 'state.db'}",
-    }
-    (work / "root").mkdir()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "server",
-            "--allow-root",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work / 'root'}",
-            "--ServerApp.jpserver_extensions={'project_filebrowser': True}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_jupyter_server(work, port, token, subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/"
     headers = {"Authorization": f"token {token}"}
     try:
