@@ -51,6 +51,18 @@ TRY_AGAIN_LATER = 1013
 CANCEL_WAIT = 10.0  # seconds a cancel reply waits for the job to stop
 
 
+_last_serialized: tuple[ServerEvent | None, str] = (None, "")
+
+
+def _serialized(event: ServerEvent) -> str:
+    """The event's JSON, made once however many connections forward it (the bus hands the
+    same event object to every subscriber in turn)."""
+    global _last_serialized
+    if _last_serialized[0] is not event:
+        _last_serialized = (event, event.model_dump_json())
+    return _last_serialized[1]
+
+
 def _project_of(event: ServerEvent) -> str:
     if isinstance(event, ProjectUpdatedEvent):
         return event.project.id
@@ -117,7 +129,7 @@ class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandle
     def _on_event(self, event: ServerEvent) -> None:
         if self.subscription is not None and _project_of(event) not in self.subscription:
             return
-        payload = event.model_dump_json()
+        payload = _serialized(event)
         if isinstance(event, JobProgressEvent):
             self.outbox.put(payload, droppable=True, key=("job", event.job.id))
         elif isinstance(event, FileStatusEvent):
