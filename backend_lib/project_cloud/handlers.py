@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 MAX_JSON_BODY = 1024 * 1024
 DRAIN_LIMIT = 16 * 1024 * 1024
+MAX_BATCH_BODY = 32 * 1024 * 1024
 WRITE_BATCH = 1024 * 1024
 READ_CHUNK = 1024 * 1024
 
@@ -300,8 +301,11 @@ class BaseHandler(tornado.web.RequestHandler):
     def parse_body(self, model: type[BaseModel]) -> Any:
         if not self._body:
             raise InvalidRequest("a JSON body is required", "invalid_json")
+        return self.parse_json(model, bytes(self._body))
+
+    def parse_json(self, model: type[BaseModel], raw: bytes) -> Any:
         try:
-            return model.model_validate_json(bytes(self._body))
+            return model.model_validate_json(raw)
         except ValidationError as exc:
             if any(e["type"] == "json_invalid" for e in exc.errors()):
                 raise InvalidRequest("the body is not valid JSON", "invalid_json") from None
@@ -669,6 +673,38 @@ class MovesHandler(BaseHandler):
         self.reply(version)
 
 
+class BatchHandler(BaseHandler):
+    """``POST /projects/{id}/batch``: many small files in one request and one transaction.
+
+    The body is the manifest - one line of JSON, ``{"items": [{path, size, sha256,
+    if_match?, if_none_match?}]}`` - then ``\n``, then each file's bytes in manifest order.
+    The reply has one result per item; each file succeeds or fails as its own upload would.
+    """
+
+    def body_limit(self) -> int:
+        return MAX_BATCH_BODY
+
+    @api
+    async def post(self, project_id: str) -> None:
+        newline = self._body.find(b"\n")
+        if newline < 0:
+            raise InvalidRequest(
+                "the body must start with the JSON manifest and a newline", "invalid_batch"
+            )
+        if newline > self.ctx.max_json_body:
+            raise TooLarge(
+                f"the manifest is larger than {self.ctx.max_json_body} bytes", "body_too_large"
+            )
+        manifest: schemas.BatchManifest = self.parse_json(
+            schemas.BatchManifest, bytes(self._body[:newline])
+        )
+        payload = memoryview(self._body)[newline + 1 :]
+        reply = await self.run(
+            self.service.put_batch, self.user, project_id, manifest.items, payload
+        )
+        self.reply(reply)
+
+
 class ChangesHandler(BaseHandler):
     query_params = {"GET": frozenset({"since", "limit"})}
 
@@ -755,6 +791,7 @@ def routes(ctx: AppContext) -> list[tuple[str, type[tornado.web.RequestHandler],
         (rf"{p}/projects/{ID}/files/(.+)/revisions", RevisionsHandler),
         (rf"{p}/projects/{ID}/files/(.+)", FileHandler),
         (rf"{p}/projects/{ID}/moves", MovesHandler),
+        (rf"{p}/projects/{ID}/batch", BatchHandler),
         (rf"{p}/projects/{ID}/changes", ChangesHandler),
         (rf"{p}/projects/{ID}/checkpoints", CheckpointsHandler),
         (rf"{p}/projects/{ID}/checkpoints/{ID}", CheckpointHandler),

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import __version__, schemas
-from .handlers import DRAIN_LIMIT, MAX_JSON_BODY
+from .handlers import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY
+from .service import MAX_BATCH_ITEMS
 
 REF = "#/components/schemas/{model}"
 
@@ -26,6 +27,7 @@ _REQUEST_MODELS: list[type[BaseModel]] = [
     schemas.CollaboratorSet,
     schemas.MoveRequest,
     schemas.CheckpointCreate,
+    schemas.BatchManifest,
 ]
 _RESPONSE_MODELS: list[type[BaseModel]] = [
     schemas.ErrorBody,
@@ -41,11 +43,12 @@ _RESPONSE_MODELS: list[type[BaseModel]] = [
     schemas.ChangeList,
     schemas.Checkpoint,
     schemas.CheckpointList,
+    schemas.BatchReply,
 ]
 
 _ERROR_TEXT = {
     400: "Invalid request (codes: invalid_request, invalid_json, invalid_path, "
-    "invalid_page_token, checksum_mismatch, invalid_username).",
+    "invalid_page_token, checksum_mismatch, invalid_username, invalid_batch).",
     401: "Missing or invalid bearer token (unauthorized), or wrong password (invalid_credentials).",
     403: "The user's role does not allow this (forbidden).",
     404: "No such project, file, revision, checkpoint or user - or one the user may not see "
@@ -376,6 +379,32 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                     **_errors(400, 401, 403, 404, 409, 412, 413),
                 },
                 body=_body(schemas.MoveRequest),
+                tag="files",
+            ),
+        },
+        "/projects/{project_id}/batch": {
+            "parameters": [PROJECT_ID],
+            "post": _op(
+                "Upload many small files in one request: each is checked and recorded as its "
+                "own upload would be (own revision and seq; a stale or bad file fails alone), "
+                "in one transaction.",
+                {
+                    "200": _ok(schemas.BatchReply, "One result per manifest item, in order."),
+                    **_errors(400, 401, 403, 404, 413),
+                },
+                body={
+                    "required": True,
+                    "description": (
+                        "The manifest as one line of JSON (schema BatchManifest, at most "
+                        f"{MAX_BATCH_ITEMS} items), a newline, then each item's bytes in "
+                        f"manifest order. At most {MAX_BATCH_BODY} bytes in all."
+                    ),
+                    "content": {
+                        "application/vnd.project-cloud.batch": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
                 tag="files",
             ),
         },

@@ -165,6 +165,42 @@ class MoveRequest(_Request):
     )
 
 
+class BatchItem(_Request):
+    """One file of a batch upload; its bytes follow the manifest in the body, in order."""
+
+    path: str = Field(min_length=1, max_length=4096)
+    size: int = Field(ge=0, description="Byte count of this file's part of the body.")
+    sha256: str = Field(
+        pattern=r"^[0-9a-fA-F]{64}$",
+        description="SHA-256 of the bytes; a file whose bytes differ is refused "
+        "(its item fails with checksum_mismatch).",
+    )
+    if_match: str | None = Field(
+        default=None, description="As the If-Match header of a single upload."
+    )
+    if_none_match: str | None = Field(
+        default=None, description="As the If-None-Match header (* = create only)."
+    )
+
+
+class BatchManifest(_Request):
+    items: list[BatchItem] = Field(min_length=1)
+
+
+class BatchItemResult(BaseModel):
+    path: str
+    status: int = Field(
+        description="What a single upload of this file would have answered: 200 or 201 "
+        "with version, else the error's status with error."
+    )
+    version: FileVersion | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchReply(BaseModel):
+    items: list[BatchItemResult] = Field(description="One per manifest item, in its order.")
+
+
 # --- changes ------------------------------------------------------------------------------
 
 

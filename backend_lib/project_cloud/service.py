@@ -52,6 +52,7 @@ from .notify import Event, InProcessNotifier, Notifier, is_transactional
 from .paths import InvalidPath, parent_paths, validate_path
 
 DEFAULT_MAX_FILE_SIZE = 5 * 1024**3
+MAX_BATCH_ITEMS = 1000
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 TOKEN_PREFIX = "pfc_"
@@ -287,6 +288,12 @@ def _change_out(v: FileVersion) -> schemas.Change:
         sha256=v.sha256,
         size=v.size,
         from_path=v.from_path,
+    )
+
+
+def _item_error(path: str, exc: ServiceError) -> schemas.BatchItemResult:
+    return schemas.BatchItemResult(
+        path=path, status=exc.status, error=schemas.ErrorDetail(code=exc.code, message=exc.message)
     )
 
 
@@ -905,6 +912,75 @@ class CloudService:
             self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))
         return out, created
+
+    def put_batch(
+        self,
+        principal: Principal,
+        project_id: str,
+        items: list[schemas.BatchItem],
+        payload: memoryview,
+    ) -> schemas.BatchReply:
+        """Many uploads in one call: ``payload`` holds the items' bytes one after another.
+        Each file is checked and recorded exactly as :meth:`put_file` would (its own
+        revision and seq; a file that fails - stale precondition, bad path, bytes that do
+        not match its SHA-256 - fails alone and changes nothing), but the blobs are flushed
+        once and the revisions committed in one transaction."""
+        if len(items) > MAX_BATCH_ITEMS:
+            raise InvalidRequest(f"a batch holds at most {MAX_BATCH_ITEMS} files", "invalid_batch")
+        if sum(item.size for item in items) != len(payload):
+            raise InvalidRequest(
+                "the body's length does not match the sizes in the manifest", "invalid_batch"
+            )
+        if len({item.path for item in items}) != len(items):
+            raise InvalidRequest("a path appears twice in the batch", "invalid_batch")
+        with read_session(self.engine) as s:
+            self._project(s, principal, project_id, "write")  # refuse before storing bytes
+        results: list[schemas.BatchItemResult | None] = [None] * len(items)
+        todo: list[tuple[int, Preconditions]] = []
+        contents: list[tuple[str, memoryview]] = []
+        offset = 0
+        for index, item in enumerate(items):
+            data, offset = payload[offset : offset + item.size], offset + item.size
+            try:
+                _check_path(item.path)
+                if item.size > self.max_file_size:
+                    raise TooLarge(f"the file is larger than {self.max_file_size} bytes")
+                pre = Preconditions.from_headers(item.if_match, item.if_none_match)
+            except ServiceError as exc:
+                results[index] = _item_error(item.path, exc)
+                continue
+            todo.append((index, pre))
+            contents.append((item.sha256.lower(), data))
+        matched = self.blobs.put_many(contents)
+        last_seq = 0
+        with write_session(self.engine) as s:
+            project = self._project(s, principal, project_id, "write", lock=True)
+            for (index, pre), good in zip(todo, matched, strict=True):
+                item = items[index]
+                try:
+                    if not good:
+                        raise InvalidRequest(
+                            "the bytes' SHA-256 is not the one announced", "checksum_mismatch"
+                        )
+                    head, old = self._head(s, project_id, item.path)
+                    pre.check(head)
+                    self._check_no_path_conflict(s, project_id, item.path)
+                except ServiceError as exc:
+                    results[index] = _item_error(item.path, exc)
+                    continue
+                version = self._write(
+                    s, project, principal, item.path, head, old, item.sha256.lower(), item.size
+                )
+                created = old is None or old.deleted
+                results[index] = schemas.BatchItemResult(
+                    path=item.path, status=201 if created else 200, version=_version_out(version)
+                )
+                last_seq = version.seq
+            if last_seq:
+                self._announce(s, Event("changed", project_id, last_seq))
+        if last_seq:
+            self._publish(Event("changed", project_id, last_seq))
+        return schemas.BatchReply(items=[r for r in results if r is not None])
 
     def delete_file(
         self, principal: Principal, project_id: str, path: str, pre: Preconditions

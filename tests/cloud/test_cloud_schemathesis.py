@@ -12,6 +12,7 @@ Hypothesis tests are built here with ``APIOperation.as_strategy``.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 import schemathesis
 from cloud_support import ServerThread, User, new_user
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -31,6 +33,36 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from project_cloud.openapi import build_openapi
+
+def _batch_body(files: list[tuple[str, bytes, bool]]) -> bytes:
+    items = [
+        {
+            "path": path,
+            "size": len(data),
+            "sha256": hashlib.sha256(data if honest else data + b"!").hexdigest(),
+        }
+        for path, data, honest in files
+    ]
+    return json.dumps({"items": items}).encode() + b"\n" + b"".join(d for _p, d, _h in files)
+
+
+# Batch bodies: well-formed batches (some items with a wrong hash or a taken path) or junk.
+schemathesis.openapi.media_type(
+    "application/vnd.project-cloud.batch",
+    st.one_of(
+        st.lists(
+            st.tuples(
+                st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8}){0,2}\.txt", fullmatch=True),
+                st.binary(max_size=64),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=5,
+            unique_by=lambda f: f[0],
+        ).map(_batch_body),
+        st.binary(max_size=256),
+    ),
+)
 
 MAX_EXAMPLES = 20
 CHECKS = [

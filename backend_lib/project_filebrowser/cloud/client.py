@@ -7,9 +7,11 @@ errors, 5xx and 429, pagination, and request/response hooks. Uploads and downloa
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from ..schemas import CloudProject
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BATCH_CONTENT_TYPE = "application/vnd.project-cloud.batch"
 CHUNK = 1 << 20
 
 
@@ -47,6 +50,17 @@ class ChangePage(BaseModel):
     items: list[Change]
     next_since: int
     has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFile:
+    """One file of a batch upload: its bytes, their SHA-256, and the revision it replaces
+    (None: create only)."""
+
+    path: str
+    data: bytes
+    sha256: str
+    if_match: str | None
 
 
 class CloudError(Exception):
@@ -256,6 +270,43 @@ class CloudClient:
             "PUT", self._file_url(project_id, path), content=content, headers=headers
         )
         return FileVersion.model_validate(response.json())
+
+    async def upload_batch(
+        self, project_id: str, items: list[BatchFile]
+    ) -> list[FileVersion | CloudError]:
+        """Upload many small files in one request (``POST /projects/{id}/batch``); returns,
+        per file and in order, its new version or the error a single upload would have
+        raised (412 :class:`PreconditionFailed`, a checksum mismatch ...)."""
+        manifest = {
+            "items": [
+                {
+                    "path": item.path,
+                    "size": len(item.data),
+                    "sha256": item.sha256,
+                    **({"if_match": item.if_match} if item.if_match else {"if_none_match": "*"}),
+                }
+                for item in items
+            ]
+        }
+        body = b"".join([json.dumps(manifest).encode("utf-8"), b"\n", *(i.data for i in items)])
+        url = f"/projects/{quote(project_id, safe='')}/batch"
+        reply = await self._json(
+            "POST", url, content=lambda: body, headers={"Content-Type": BATCH_CONTENT_TYPE}
+        )
+        results: list[FileVersion | CloudError] = []
+        for item in reply["items"]:
+            if item.get("version") is not None:
+                results.append(FileVersion.model_validate(item["version"]))
+                continue
+            error = item.get("error") or {}
+            status = int(item["status"])
+            kind = {404: NotFound, 412: PreconditionFailed}.get(status, CloudError)
+            results.append(
+                kind(status, str(error.get("code", "http_error")), str(error.get("message", "")))
+            )
+        if len(results) != len(items):
+            raise CloudError(0, "invalid_reply", "the batch reply does not match the request")
+        return results
 
     async def download(
         self,

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from ..cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
+from ..cloud.client import (
+    BatchFile,
+    CloudClient,
+    CloudError,
+    FileVersion,
+    NotFound,
+    PreconditionFailed,
+)
 from ..store import Store
 from ..store.models import Conflict
 from . import state
@@ -44,6 +51,11 @@ log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 6
 CHANGES_PAGE = 1000
+# Files up to BATCH_FILE_MAX bytes are uploaded in batches of up to BATCH_MAX_FILES files and
+# BATCH_MAX_BYTES bytes (the cloud takes up to 1000 files and 32 MiB per batch).
+BATCH_FILE_MAX = 1 << 20
+BATCH_MAX_FILES = 500
+BATCH_MAX_BYTES = 8 << 20
 # Cloud error codes that mean "the bytes changed while they were read": retry later.
 STALE_UPLOAD_CODES = frozenset({"checksum_mismatch", "sha256_mismatch", "content_changed"})
 
@@ -77,6 +89,33 @@ def _transfer_size(op: Operation) -> int:
     if isinstance(op, Download | ResolveConflict):
         return op.remote.size
     return 0
+
+
+def _batches(ops: list[Operation]) -> tuple[list[Operation], list[list[Upload]]]:
+    """Split operations into those run one by one and batches of small uploads."""
+    singles: list[Operation] = []
+    batches: list[list[Upload]] = []
+    current: list[Upload] = []
+    size = 0
+    for op in ops:
+        if not isinstance(op, Upload) or op.local.size > BATCH_FILE_MAX:
+            singles.append(op)
+            continue
+        if current and (len(current) >= BATCH_MAX_FILES or size + op.local.size > BATCH_MAX_BYTES):
+            batches.append(current)
+            current, size = [], 0
+        current.append(op)
+        size += op.local.size
+    if len(current) == 1:
+        singles.extend(current)  # one file: a plain upload
+    elif current:
+        batches.append(current)
+    return singles, batches
+
+
+def _read_at_most(path: Path, limit: int) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(limit)
 
 
 def _phase(op: Operation) -> int:
@@ -208,11 +247,15 @@ class ProjectSync:
         self.on_progress(self.progress)
         stale = 0
         for phase in (0, 1):
-            batch = [op for op in operations if _phase(op) == phase]
+            ops = [op for op in operations if _phase(op) == phase]
+            singles, batches = _batches(ops)
             outcomes = await asyncio.gather(
-                *(self._run_one(op, result) for op in batch), return_exceptions=True
+                *(self._run_one(op, result) for op in singles),
+                *(self._run_batch(batch) for batch in batches),
+                return_exceptions=True,
             )
             stale += sum(isinstance(outcome, Stale) for outcome in outcomes)
+            stale += sum(outcome for outcome in outcomes if isinstance(outcome, int))
             # folders emptied by deletes go only now: a download may be filling them meanwhile
             if self._emptied:
                 with self.store.read() as session:
@@ -248,6 +291,70 @@ class ProjectSync:
         self.on_progress(self.progress)
         for path, state_name in _final_states(op):
             self.on_file(path, state_name)
+
+    async def _run_batch(self, ops: list[Upload]) -> int:
+        """Upload small files together: one request, one cloud transaction, one local
+        transaction. Each file still succeeds or goes stale on its own; returns how many
+        went stale."""
+        async with self.transfers:
+            files, changed = await asyncio.to_thread(self._read_batch, ops)
+            sent = [op for op in ops if op.path in files]
+            outcomes = (
+                await self.client.upload_batch(self.project_id, list(files.values()))
+                if files
+                else []
+            )
+        done: list[tuple[Upload, FileVersion]] = []
+        stale: list[str] = list(changed)
+        failure: CloudError | None = None
+        for op, outcome in zip(sent, outcomes, strict=True):
+            if isinstance(outcome, FileVersion):
+                done.append((op, outcome))
+            elif isinstance(outcome, PreconditionFailed | NotFound) or (
+                outcome.code in STALE_UPLOAD_CODES
+            ):
+                stale.append(op.path)
+            else:
+                failure = failure or outcome
+        with self.store.write() as session:
+            state.set_remote_many(session, self.project_id, (v for _op, v in done))
+            state.set_synced_many(
+                session, self.project_id, ((op.local, v.revision) for op, v in done)
+            )
+            for path in changed:  # hash it afresh next time
+                state.drop_index(session, self.project_id, path)
+        for path in stale:
+            log.info("project-filebrowser: %s is stale; planning again", path)
+        for op, _version in done:
+            self.progress.files_done += 1
+            self.progress.bytes_done += op.local.size
+            self.on_file(op.path, "synced")
+        if done:
+            self.on_progress(self.progress)
+        if failure is not None:
+            raise failure
+        return len(stale)
+
+    def _read_batch(self, ops: list[Upload]) -> tuple[dict[str, BatchFile], list[str]]:
+        """The bytes of each file as the scan saw it; files changed since are left out."""
+        files: dict[str, BatchFile] = {}
+        changed: list[str] = []
+        for op in ops:
+            try:
+                self._check_local(op.local)
+                data = (
+                    b""
+                    if is_folder_marker(op.path)
+                    else _read_at_most(self.root / op.path, op.local.size + 1)
+                )
+            except (LocalChanged, FileNotFoundError):
+                changed.append(op.path)
+                continue
+            if len(data) != op.local.size:
+                changed.append(op.path)
+                continue
+            files[op.path] = BatchFile(op.path, data, op.local.sha256, op.if_match)
+        return files, changed
 
     async def _apply(self, op: Operation, result: CycleResult) -> None:
         pid = self.project_id

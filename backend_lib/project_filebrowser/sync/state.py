@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from ..cloud.client import Change, FileVersion
@@ -87,91 +88,140 @@ def _racy(entry: LocalFile) -> bool:
     return entry.mtime_ns >= time.time_ns() - RACY_NS
 
 
-def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree) -> None:
-    """Write only the difference between the previous index and the fresh scan."""
-    gone = [path for path in old if path not in new or _racy(new[path])]
-    if gone:
+# Writes are Core statements over many rows at once (a first sync records tens of thousands):
+# an upsert is a delete of the paths followed by one executemany insert.
+_CHUNK = 500
+
+
+def _delete_paths(
+    session: Session, model: type[Base], project_id: str, paths: Iterable[str]
+) -> None:
+    table = model.__table__
+    wanted = list(dict.fromkeys(paths))
+    for start in range(0, len(wanted), _CHUNK):
         session.execute(
-            delete(LocalIndexEntry).where(
-                LocalIndexEntry.project_id == project_id, LocalIndexEntry.path.in_(gone)
+            delete(table).where(
+                table.c.project_id == project_id, table.c.path.in_(wanted[start : start + _CHUNK])
             )
         )
-    for path, entry in new.items():
-        if old.get(path) != entry:
-            set_index(session, project_id, entry)
+
+
+def _upsert(
+    session: Session, model: type[Base], project_id: str, rows: list[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    last = {row["path"]: row for row in rows}  # the last word on a path wins
+    _delete_paths(session, model, project_id, last)
+    session.execute(
+        insert(model.__table__), [{"project_id": project_id, **row} for row in last.values()]
+    )
+
+
+def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree) -> None:
+    """Write only the difference between the previous index and the fresh scan."""
+    _delete_paths(session, LocalIndexEntry, project_id, (path for path in old if path not in new))
+    set_index_many(session, project_id, (e for path, e in new.items() if old.get(path) != e))
+
+
+def set_index_many(session: Session, project_id: str, entries: Iterable[LocalFile]) -> None:
+    """Remember files' hashes for their (size, mtime, inode), except those too fresh to
+    trust (dropped, so that the next scan hashes them again)."""
+    entries = list(entries)
+    _delete_paths(session, LocalIndexEntry, project_id, (e.path for e in entries if _racy(e)))
+    _upsert(
+        session,
+        LocalIndexEntry,
+        project_id,
+        [
+            {
+                "path": e.path,
+                "size": e.size,
+                "mtime_ns": e.mtime_ns,
+                "inode": e.inode,
+                "sha256": e.sha256,
+            }
+            for e in entries
+            if not _racy(e)
+        ],
+    )
 
 
 def set_index(session: Session, project_id: str, entry: LocalFile) -> None:
-    """Remember a file's hash for its (size, mtime, inode), unless it is too fresh to trust."""
-    if _racy(entry):
-        drop_index(session, project_id, entry.path)
-        return
-    session.merge(
-        LocalIndexEntry(
-            project_id=project_id,
-            path=entry.path,
-            size=entry.size,
-            mtime_ns=entry.mtime_ns,
-            inode=entry.inode,
-            sha256=entry.sha256,
-        )
-    )
-
-
-def _drop(session: Session, model: type[Base], project_id: str, path: str) -> None:
-    row = session.get(model, (project_id, path))
-    if row is not None:
-        session.delete(row)
+    set_index_many(session, project_id, [entry])
 
 
 def drop_index(session: Session, project_id: str, path: str) -> None:
-    _drop(session, LocalIndexEntry, project_id, path)
+    _delete_paths(session, LocalIndexEntry, project_id, [path])
+
+
+def set_synced_many(
+    session: Session, project_id: str, entries: Iterable[tuple[LocalFile, str]]
+) -> None:
+    """Record what both sides now agree on: ``(local file, cloud revision)`` pairs."""
+    now = utcnow()
+    _upsert(
+        session,
+        SyncedEntry,
+        project_id,
+        [
+            {
+                "path": local.path,
+                "sha256": local.sha256,
+                "size": local.size,
+                "mtime_ns": local.mtime_ns,
+                "inode": local.inode,
+                "revision": revision,
+                "synced_at": now,
+            }
+            for local, revision in entries
+        ],
+    )
 
 
 def set_synced(session: Session, project_id: str, local: LocalFile, revision: str) -> None:
-    session.merge(
-        SyncedEntry(
-            project_id=project_id,
-            path=local.path,
-            sha256=local.sha256,
-            size=local.size,
-            mtime_ns=local.mtime_ns,
-            inode=local.inode,
-            revision=revision,
-            synced_at=utcnow(),
-        )
-    )
+    set_synced_many(session, project_id, [(local, revision)])
 
 
 def drop_synced(session: Session, project_id: str, path: str) -> None:
-    _drop(session, SyncedEntry, project_id, path)
+    _delete_paths(session, SyncedEntry, project_id, [path])
+
+
+def set_remote_many(
+    session: Session, project_id: str, versions: Iterable[FileVersion | RemoteFile]
+) -> None:
+    rows = []
+    for version in versions:
+        assert version.sha256 is not None, "a deletion is not a remote file"
+        rows.append(
+            {
+                "path": version.path,
+                "revision": version.revision,
+                "sha256": version.sha256,
+                "size": version.size,
+            }
+        )
+    _upsert(session, RemoteEntry, project_id, rows)
 
 
 def set_remote(session: Session, project_id: str, version: FileVersion | RemoteFile) -> None:
-    assert version.sha256 is not None, "a deletion is not a remote file"
-    session.merge(
-        RemoteEntry(
-            project_id=project_id,
-            path=version.path,
-            revision=version.revision,
-            sha256=version.sha256,
-            size=version.size,
-        )
-    )
+    set_remote_many(session, project_id, [version])
 
 
 def drop_remote(session: Session, project_id: str, path: str) -> None:
-    _drop(session, RemoteEntry, project_id, path)
+    _delete_paths(session, RemoteEntry, project_id, [path])
 
 
 def replace_remote(
     session: Session, project_id: str, versions: Iterable[FileVersion], cursor: int
 ) -> None:
     """A full listing: the remote tree becomes exactly ``versions`` as of ``cursor``."""
-    session.execute(delete(RemoteEntry).where(RemoteEntry.project_id == project_id))
-    for version in versions:
-        if not version.deleted and version.sha256 is not None and _safe(version.path):
-            set_remote(session, project_id, version)
+    session.execute(delete(RemoteEntry.__table__).where(RemoteEntry.project_id == project_id))
+    set_remote_many(
+        session,
+        project_id,
+        (v for v in versions if not v.deleted and v.sha256 is not None and _safe(v.path)),
+    )
     set_cursor(session, project_id, cursor)
 
 
@@ -183,21 +233,26 @@ def _safe(path: str) -> bool:
 
 
 def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
+    """Fold a page of the change feed into the remote tree, in seq order: runs of puts are
+    written together; a delete or move ends the run."""
+    puts: list[RemoteFile] = []
+
+    def flush() -> None:
+        set_remote_many(session, project_id, puts)
+        puts.clear()
+
     for change in changes:
         if not _safe(change.path) or (change.from_path is not None and not _safe(change.from_path)):
             continue
-        if change.op == "delete":
-            drop_remote(session, project_id, change.path)
-            continue
-        if change.op == "move" and change.from_path:
-            drop_remote(session, project_id, change.from_path)
+        if change.op == "delete" or (change.op == "move" and change.from_path):
+            flush()
+            drop_remote(session, project_id, change.from_path or change.path)
+            if change.op == "delete":
+                continue
         if change.revision is None or change.sha256 is None or change.size is None:
             continue
-        set_remote(
-            session,
-            project_id,
-            RemoteFile(change.path, change.revision, change.sha256, change.size),
-        )
+        puts.append(RemoteFile(change.path, change.revision, change.sha256, change.size))
+    flush()
 
 
 def set_cursor(session: Session, project_id: str, seq: int) -> None:
