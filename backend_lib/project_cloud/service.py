@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -154,7 +154,7 @@ class Preconditions:
     def empty(self) -> bool:
         return self.if_match is None and self.if_none_match is None
 
-    def check(self, head: FileHead | None) -> None:
+    def check(self, head: FileHead | _HeadRow | None) -> None:
         """Raise :class:`PreconditionFailed` unless the head satisfies both headers."""
         live = head is not None and not head.deleted
         current = head.revision if head is not None else None
@@ -176,6 +176,26 @@ class Preconditions:
                 bare = {t.removeprefix("W/") for t in self.if_none_match}
                 if current in bare:
                     raise PreconditionFailed("the path's revision matches If-None-Match")
+
+
+@dataclass(frozen=True, slots=True)
+class _HeadRow:
+    """What a write needs of a path's head: its revision, whether it is a tombstone, and
+    the size of the content it points to."""
+
+    revision: str
+    deleted: bool
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Put:
+    """One new revision to record: its bytes are in the blob store already."""
+
+    path: str
+    sha256: str
+    size: int
+    pre: Preconditions
 
 
 @dataclass(frozen=True)
@@ -773,10 +793,16 @@ class CloudService:
         return project.head_seq
 
     def _check_no_path_conflict(
-        self, s: Session, project_id: str, path: str, ignore: str | None = None
+        self,
+        s: Session,
+        project_id: str,
+        path: str,
+        ignore: str | None = None,
+        parents_checked: bool = False,
     ) -> None:
-        """A path cannot be a file and a folder at once."""
-        parents = [p for p in parent_paths(path) if p != ignore]
+        """A path cannot be a file and a folder at once (``parents_checked``: the caller
+        already knows no parent folder is a file)."""
+        parents = [] if parents_checked else [p for p in parent_paths(path) if p != ignore]
         if parents:
             clash = s.scalar(
                 select(FileHead.path).where(
@@ -903,15 +929,13 @@ class CloudService:
             raise InvalidRequest("no blob with that SHA-256 was uploaded")
         with write_session(self.engine) as s:
             project = self._project(s, principal, project_id, "write", lock=True)
-            head, old = self._head(s, project_id, path)
-            pre.check(head)
-            self._check_no_path_conflict(s, project_id, path)
-            version = self._write(s, project, principal, path, head, old, sha256, size)
-            created = old is None or old.deleted
-            out, seq = _version_out(version), version.seq
+            [outcome] = self._record_puts(s, project, principal, [_Put(path, sha256, size, pre)])
+            if isinstance(outcome, ServiceError):
+                raise outcome
+            seq = project.head_seq
             self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))
-        return out, created
+        return outcome
 
     def put_batch(
         self,
@@ -935,8 +959,8 @@ class CloudService:
             raise InvalidRequest("a path appears twice in the batch", "invalid_batch")
         with read_session(self.engine) as s:
             self._project(s, principal, project_id, "write")  # refuse before storing bytes
-        results: list[schemas.BatchItemResult | None] = [None] * len(items)
-        todo: list[tuple[int, Preconditions]] = []
+        failed: dict[int, ServiceError] = {}
+        puts: list[tuple[int, _Put]] = []
         contents: list[tuple[str, memoryview]] = []
         offset = 0
         for index, item in enumerate(items):
@@ -947,40 +971,190 @@ class CloudService:
                     raise TooLarge(f"the file is larger than {self.max_file_size} bytes")
                 pre = Preconditions.from_headers(item.if_match, item.if_none_match)
             except ServiceError as exc:
-                results[index] = _item_error(item.path, exc)
+                failed[index] = exc
                 continue
-            todo.append((index, pre))
-            contents.append((item.sha256.lower(), data))
-        matched = self.blobs.put_many(contents)
-        last_seq = 0
-        with write_session(self.engine) as s:
-            project = self._project(s, principal, project_id, "write", lock=True)
-            for (index, pre), good in zip(todo, matched, strict=True):
-                item = items[index]
-                try:
-                    if not good:
-                        raise InvalidRequest(
-                            "the bytes' SHA-256 is not the one announced", "checksum_mismatch"
+            sha256 = item.sha256.lower()
+            puts.append((index, _Put(item.path, sha256, item.size, pre)))
+            contents.append((sha256, data))
+        stored = self.blobs.put_many(contents)
+        for (index, _put), good in zip(puts, stored, strict=True):
+            if not good:
+                failed[index] = InvalidRequest(
+                    "the bytes' SHA-256 is not the one announced", "checksum_mismatch"
+                )
+        puts = [(index, put) for index, put in puts if index not in failed]
+        outcomes: dict[int, tuple[schemas.FileVersion, bool] | ServiceError] = dict(failed)
+        seq = 0
+        if puts:
+            with write_session(self.engine) as s:
+                project = self._project(s, principal, project_id, "write", lock=True)
+                before = project.head_seq
+                recorded = self._record_puts(s, project, principal, [put for _i, put in puts])
+                outcomes.update(zip((index for index, _put in puts), recorded, strict=True))
+                if project.head_seq != before:
+                    seq = project.head_seq
+                    self._announce(s, Event("changed", project_id, seq))
+        if seq:
+            self._publish(Event("changed", project_id, seq))
+        results = []
+        for index, item in enumerate(items):
+            outcome = outcomes[index]
+            if isinstance(outcome, ServiceError):
+                results.append(_item_error(item.path, outcome))
+            else:
+                version, created = outcome
+                results.append(
+                    schemas.BatchItemResult(
+                        path=item.path, status=201 if created else 200, version=version
+                    )
+                )
+        return schemas.BatchReply(items=results)
+
+    def _record_puts(
+        self, s: Session, project: Project, principal: Principal, puts: list[_Put]
+    ) -> list[tuple[schemas.FileVersion, bool] | ServiceError]:
+        """Record new revisions of many paths (bytes already stored), in order, with set
+        statements rather than a round trip per row. Each put is checked on its own -
+        preconditions, then "a path cannot be a file and a folder at once" against the
+        database and the puts before it - and a failed one is returned as its error and
+        changes nothing. The caller holds the project lock."""
+        pid = project.id
+        heads = self._heads(s, pid, [put.path for put in puts])
+        parents = {parent for put in puts for parent in parent_paths(put.path)}
+        live = {path for path, head in self._heads(s, pid, parents).items() if not head.deleted}
+        live.update(path for path, head in heads.items() if not head.deleted)
+        folders: set[str] = set()  # folders made by the accepted puts
+        outcomes: list[tuple[schemas.FileVersion, bool] | ServiceError | None] = []
+        accepted: list[tuple[_Put, _HeadRow | None]] = []
+        for put in puts:
+            head = heads.get(put.path)
+            try:
+                put.pre.check(head)
+                clash = next((p for p in parent_paths(put.path) if p in live), None)
+                if clash is not None:
+                    raise Conflict(
+                        f"{clash!r} is a file, so it cannot be a folder", "path_conflict"
+                    )
+                if put.path not in live:
+                    if put.path in folders:
+                        raise Conflict(
+                            f"{put.path!r} is a folder, so it cannot be a file", "path_conflict"
                         )
-                    head, old = self._head(s, project_id, item.path)
-                    pre.check(head)
-                    self._check_no_path_conflict(s, project_id, item.path)
-                except ServiceError as exc:
-                    results[index] = _item_error(item.path, exc)
-                    continue
-                version = self._write(
-                    s, project, principal, item.path, head, old, item.sha256.lower(), item.size
+                    self._check_no_path_conflict(s, pid, put.path, parents_checked=True)
+            except ServiceError as exc:
+                outcomes.append(exc)
+                continue
+            live.add(put.path)
+            folders.update(parent_paths(put.path))
+            accepted.append((put, head))
+            outcomes.append(None)  # filled in below
+        if not accepted:
+            return [o for o in outcomes if o is not None]
+        now = utcnow()
+        first = project.head_seq + 1
+        rows = [
+            {
+                "project_id": pid,
+                "seq": first + n,
+                "path": put.path,
+                "op": "put",
+                "revision": _new_revision(first + n),
+                "deleted": False,
+                "sha256": put.sha256,
+                "size": put.size,
+                "modified_at": now,
+                "modified_by": principal.username,
+            }
+            for n, (put, _head) in enumerate(accepted)
+        ]
+        ids = s.scalars(
+            insert(FileVersion).returning(FileVersion.id, sort_by_parameter_order=True), rows
+        ).all()
+        fresh = [
+            {
+                "project_id": pid,
+                "path": r["path"],
+                "version_id": vid,
+                "revision": r["revision"],
+                "deleted": False,
+            }
+            for r, vid, (_put, head) in zip(rows, ids, accepted, strict=True)
+            if head is None
+        ]
+        if fresh:
+            try:
+                with s.begin_nested():
+                    s.execute(insert(FileHead.__table__), fresh)
+            except IntegrityError:
+                raise PreconditionFailed("a path was created concurrently") from None
+        moved = [
+            {
+                "b_pid": pid,
+                "b_path": r["path"],
+                "b_old": head.revision,
+                "b_vid": vid,
+                "b_rev": r["revision"],
+            }
+            for r, vid, (_put, head) in zip(rows, ids, accepted, strict=True)
+            if head is not None
+        ]
+        if moved:
+            table = FileHead.__table__
+            result = s.execute(
+                update(table)
+                .where(
+                    table.c.project_id == bindparam("b_pid"),
+                    table.c.path == bindparam("b_path"),
+                    table.c.revision == bindparam("b_old"),
                 )
-                created = old is None or old.deleted
-                results[index] = schemas.BatchItemResult(
-                    path=item.path, status=201 if created else 200, version=_version_out(version)
+                .values(version_id=bindparam("b_vid"), revision=bindparam("b_rev"), deleted=False),
+                moved,
+            )
+            if result.rowcount not in (-1, len(moved)):  # type: ignore[attr-defined]
+                raise PreconditionFailed("a path was changed concurrently")
+        project.head_seq = first + len(accepted) - 1
+        project.updated_at = now
+        for put, head in accepted:
+            if head is not None and not head.deleted:
+                project.file_count -= 1
+                project.size_bytes -= head.size
+            project.file_count += 1
+            project.size_bytes += put.size
+        done = iter(zip(rows, accepted, strict=True))
+        result: list[tuple[schemas.FileVersion, bool] | ServiceError] = []
+        for outcome in outcomes:
+            if outcome is not None:
+                result.append(outcome)
+                continue
+            row, (_put, head) = next(done)
+            version = schemas.FileVersion(
+                path=row["path"],
+                revision=row["revision"],
+                sha256=row["sha256"],
+                size=row["size"],
+                modified_at=now,
+                modified_by=principal.username,
+                deleted=False,
+            )
+            result.append((version, head is None or head.deleted))
+        return result
+
+    def _heads(self, s: Session, project_id: str, paths: Iterable[str]) -> dict[str, _HeadRow]:
+        """The head rows of ``paths`` (those that have one), with their content size."""
+        wanted = sorted(set(paths))
+        found: dict[str, _HeadRow] = {}
+        for start in range(0, len(wanted), 500):
+            rows = s.execute(
+                select(FileHead.path, FileHead.revision, FileHead.deleted, FileVersion.size)
+                .join(FileVersion, FileVersion.id == FileHead.version_id)
+                .where(
+                    FileHead.project_id == project_id,
+                    FileHead.path.in_(wanted[start : start + 500]),
                 )
-                last_seq = version.seq
-            if last_seq:
-                self._announce(s, Event("changed", project_id, last_seq))
-        if last_seq:
-            self._publish(Event("changed", project_id, last_seq))
-        return schemas.BatchReply(items=[r for r in results if r is not None])
+            )
+            for path, revision, deleted, size in rows:
+                found[path] = _HeadRow(revision, deleted, 0 if deleted else size)
+        return found
 
     def delete_file(
         self, principal: Principal, project_id: str, path: str, pre: Preconditions
