@@ -3,6 +3,8 @@
 Layout under the store's root::
 
     sha256/ab/cdef0123...   a complete blob, named by the SHA-256 of its bytes
+    packs/<name>.pack       small blobs of one batch upload, back to back (where each one
+                            is, is recorded in the metadata DB: ``packed_blobs``)
     tmp/<random>.part       an upload in progress
 
 An upload is written to ``tmp/``, hashed while it streams, flushed (and fsynced on a local
@@ -34,6 +36,7 @@ import re
 import time
 import urllib.parse
 import uuid
+from dataclasses import dataclass
 from typing import IO, Any
 
 import fsspec
@@ -41,6 +44,16 @@ from fsspec.implementations.local import LocalFileSystem
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PackEntry:
+    """A blob inside a pack: ``size`` bytes at ``offset`` of pack ``pack``."""
+
+    sha256: str
+    pack: str
+    offset: int
+    size: int
 
 
 class ChecksumMismatch(ValueError):
@@ -161,55 +174,69 @@ class BlobStore:
             w.abort()
             raise
 
-    def put_many(self, contents: list[tuple[str, memoryview]]) -> list[bool]:
-        """Store many small blobs at once: ``(sha256, bytes)`` pairs, each checked against
-        its hash. Returns, per pair, whether the bytes matched (a mismatch stores nothing).
+    def write_pack(
+        self, contents: list[tuple[str, memoryview]], stored: set[str]
+    ) -> tuple[list[bool], list[PackEntry]]:
+        """Store many small blobs as one pack file: ``(sha256, bytes)`` pairs, each checked
+        against its hash. Returns, per pair, whether the bytes matched, and where each new
+        blob is in the pack (the caller records these; a pack nobody records is garbage).
+        Blobs in ``stored`` (already in the store) and repeats are checked, not written.
 
-        On a local disk the durability cost is paid once per batch, not once per blob:
-        every temp file is written, then each is ``fdatasync``-ed, renamed into place, and
-        each parent folder fsynced once - so a blob under ``sha256/`` is complete before
-        its name is durable, as for a single upload. Object stores take one PUT each."""
-        ok = [hashlib.sha256(data).hexdigest() == sha256 for sha256, data in contents]
-        wanted: dict[str, memoryview] = {}
-        for (sha256, data), good in zip(contents, ok, strict=True):
-            if good and sha256 not in wanted and not self.fs.exists(self.key(sha256)):
-                wanted[sha256] = data
+        One file written and flushed once for the whole batch, instead of a file, an fsync
+        and a directory fsync per blob: small files cost one disk flush per batch. The pack
+        is complete before its name is published (temp file, fsync, rename, fsync of the
+        folder; on an object store a single PUT)."""
+        name = uuid.uuid4().hex
+        matched = [hashlib.sha256(data).hexdigest() == sha256 for sha256, data in contents]
+        entries: list[PackEntry] = []
+        chunks: list[memoryview] = []
+        offset = 0
+        seen = set(stored)
+        for (sha256, data), good in zip(contents, matched, strict=True):
+            if good and sha256 not in seen:
+                seen.add(sha256)
+                entries.append(PackEntry(sha256, name, offset, len(data)))
+                chunks.append(data)
+                offset += len(data)
+        if not entries:
+            return matched, []
+        final = self.pack_key(name)
         if not self.local:
-            for sha256, data in wanted.items():
-                tmp = f"{self.root}/tmp/{uuid.uuid4().hex}.part"
-                self.fs.pipe_file(tmp, bytes(data))
-                self._publish(tmp, self.key(sha256))
-            return ok
-        written: list[tuple[str, str]] = []
+            self.fs.pipe_file(final, b"".join(chunks))
+            return matched, entries
+        tmp = f"{self.root}/tmp/{name}.part"
         try:
-            for sha256, data in wanted.items():
-                tmp = f"{self.root}/tmp/{uuid.uuid4().hex}.part"
-                written.append((tmp, self.key(sha256)))
-                with open(tmp, "xb") as handle:
-                    handle.write(data)
-            # Flushing after all the writes lets the disk take them together (several times
-            # faster than a write-and-flush per file).
-            for tmp, _final in written:
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    os.fdatasync(fd)
-                finally:
-                    os.close(fd)
-            parents: set[str] = set()
-            for tmp, final in written:
-                parent = final.rsplit("/", 1)[0]
-                if parent not in parents:
-                    os.makedirs(parent, exist_ok=True)
-                    parents.add(parent)
-                os.replace(tmp, final)
-            for parent in parents:
-                _fsync_dir(parent)
+            with open(tmp, "xb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.makedirs(f"{self.root}/packs", exist_ok=True)
+            os.replace(tmp, final)
         except BaseException:
-            for tmp, _final in written:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
-        return ok
+        _fsync_dir(f"{self.root}/packs")
+        return matched, entries
+
+    def pack_key(self, name: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{32}", name):
+            raise ValueError(f"not a pack name: {name!r}")
+        return f"{self.root}/packs/{name}.pack"
+
+    def read_packed(self, entry: PackEntry) -> bytes:
+        """A packed blob's bytes (packed blobs are small)."""
+        if entry.size == 0:
+            return b""  # (to an object store, a range ending at 0 would mean "to the end")
+        data = bytes(
+            self.fs.cat_file(
+                self.pack_key(entry.pack), start=entry.offset, end=entry.offset + entry.size
+            )
+        )
+        if len(data) != entry.size:
+            raise OSError(f"pack {entry.pack} is shorter than its index says")
+        return data
 
     def read_bytes(self, sha256: str) -> bytes:
         with self.open_read(sha256) as f:

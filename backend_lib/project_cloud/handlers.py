@@ -631,6 +631,9 @@ class FileHandler(BaseHandler):
         if not body:
             self.finish()
             return
+        if stored.packed is not None:
+            self.finish(await self.run(self.service.blobs.read_packed, stored.packed))
+            return
         f = await self.run(self.service.blobs.open_read, stored.sha256)
         try:
             while True:

@@ -183,3 +183,16 @@ class Checkpoint(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
+
+
+class PackedBlob(Base):
+    """Where a small blob lives when it was stored in a pack (many blobs of one batch upload
+    in one file of the blob store, written and flushed once). Blobs not listed here are
+    loose, under ``sha256/``. Committed with the revisions that first used the blob."""
+
+    __tablename__ = "packed_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pack: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[int] = mapped_column(BigInteger)
+    size: Mapped[int] = mapped_column(BigInteger)

@@ -45,9 +45,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import schemas
-from .blobs import BlobStore
+from .blobs import BlobStore, PackEntry
 from .db import read_session, write_session
-from .models import Checkpoint, Collaborator, FileHead, FileVersion, Project, Token, User, utcnow
+from .models import (
+    Checkpoint,
+    Collaborator,
+    FileHead,
+    FileVersion,
+    PackedBlob,
+    Project,
+    Token,
+    User,
+    utcnow,
+)
 from .notify import Event, InProcessNotifier, Notifier, is_transactional
 from .paths import InvalidPath, parent_paths, validate_path
 
@@ -204,6 +214,7 @@ class StoredFile:
 
     version: schemas.FileVersion
     sha256: str
+    packed: PackEntry | None = None  # None: a loose blob
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -709,7 +720,8 @@ class CloudService:
                     raise NotFound(f"revision {revision!r} of {path!r} is a deletion")
                 version = found
             assert version.sha256 is not None
-            return StoredFile(_version_out(version), version.sha256)
+            packed = self._packed(s, [version.sha256]).get(version.sha256)
+            return StoredFile(_version_out(version), version.sha256, packed)
 
     def _history(self, s: Session, project_id: str, path: str) -> list[FileVersion]:
         """All versions at ``path`` plus, for each move into it, the moved file's earlier
@@ -976,8 +988,10 @@ class CloudService:
             sha256 = item.sha256.lower()
             puts.append((index, _Put(item.path, sha256, item.size, pre)))
             contents.append((sha256, data))
-        stored = self.blobs.put_many(contents)
-        for (index, _put), good in zip(puts, stored, strict=True):
+        with read_session(self.engine) as s:
+            known = self._packed(s, {sha256 for sha256, _data in contents})
+        matched, packed = self.blobs.write_pack(contents, set(known))
+        for (index, _put), good in zip(puts, matched, strict=True):
             if not good:
                 failed[index] = InvalidRequest(
                     "the bytes' SHA-256 is not the one announced", "checksum_mismatch"
@@ -989,6 +1003,7 @@ class CloudService:
             with write_session(self.engine) as s:
                 project = self._project(s, principal, project_id, "write", lock=True)
                 before = project.head_seq
+                self._record_packed(s, packed)
                 recorded = self._record_puts(s, project, principal, [put for _i, put in puts])
                 outcomes.update(zip((index for index, _put in puts), recorded, strict=True))
                 if project.head_seq != before:
@@ -1138,6 +1153,38 @@ class CloudService:
             )
             result.append((version, head is None or head.deleted))
         return result
+
+    def _packed(self, s: Session, shas: Iterable[str]) -> dict[str, PackEntry]:
+        """Where the packed ones among these blobs are."""
+        wanted = sorted(set(shas))
+        found: dict[str, PackEntry] = {}
+        for start in range(0, len(wanted), 500):
+            rows = s.execute(
+                select(
+                    PackedBlob.sha256, PackedBlob.pack, PackedBlob.offset, PackedBlob.size
+                ).where(PackedBlob.sha256.in_(wanted[start : start + 500]))
+            )
+            for sha256, pack, offset, size in rows:
+                found[sha256] = PackEntry(sha256, pack, offset, size)
+        return found
+
+    def _record_packed(self, s: Session, entries: list[PackEntry]) -> None:
+        """Record where newly packed blobs are; a blob another upload packed meanwhile keeps
+        its first location."""
+        if not entries:
+            return
+        dialect = s.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        s.execute(
+            dialect_insert(PackedBlob.__table__).on_conflict_do_nothing(),
+            [
+                {"sha256": e.sha256, "pack": e.pack, "offset": e.offset, "size": e.size}
+                for e in entries
+            ],
+        )
 
     def _heads(self, s: Session, project_id: str, paths: Iterable[str]) -> dict[str, _HeadRow]:
         """The head rows of ``paths`` (those that have one), with their content size."""

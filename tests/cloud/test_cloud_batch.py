@@ -143,9 +143,7 @@ def test_oversized_batch_is_refused(alice: User, project: dict[str, Any]) -> Non
     assert head_seq(alice, project) == 0
 
 
-def test_read_collaborator_cannot_batch(
-    alice: User, bob: User, project: dict[str, Any]
-) -> None:
+def test_read_collaborator_cannot_batch(alice: User, bob: User, project: dict[str, Any]) -> None:
     r = alice.client.put(
         f"/projects/{project['id']}/collaborators/{bob.name}", json={"role": "read"}
     )
@@ -155,11 +153,29 @@ def test_read_collaborator_cannot_batch(
     assert head_seq(alice, project) == 0
 
 
-def test_same_content_is_stored_once(
-    alice: User, project: dict[str, Any], cloud: Any, stack: str
-) -> None:
-    data = b"shared bytes"
-    r = post(alice, project, body([item("one", data), item("two", data)], data, data))
-    assert [x["status"] for x in r.json()["items"]] == [201, 201]
-    assert cloud.service.blobs.read_bytes(sha(data)) == data
+def test_small_files_are_packed_once(alice: User, project: dict[str, Any], cloud: Any) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from project_cloud.models import PackedBlob
+
+    shared, other = b"shared bytes", b"other bytes"
+    files = [("one", shared), ("two", shared), ("three", other)]
+    r = post(alice, project, body([item(p, d) for p, d in files], *(d for _p, d in files)))
+    assert [x["status"] for x in r.json()["items"]] == [201, 201, 201]
+    # again, in a second batch: nothing new to store
+    r = post(alice, project, body([item("four", shared)], shared))
+    assert r.json()["items"][0]["status"] == 201
+    with Session(cloud.service.engine) as s:
+        rows = s.execute(
+            select(PackedBlob.sha256, PackedBlob.pack).where(
+                PackedBlob.sha256.in_([sha(shared), sha(other)])
+            )
+        ).all()
+    assert sorted(sha256 for sha256, _pack in rows) == sorted([sha(shared), sha(other)])
+    assert len({pack for _sha, pack in rows}) == 1  # one pack for the first batch
+    for path, data in [*files, ("four", shared)]:
+        got = alice.client.get(f"/projects/{project['id']}/files/{path}")
+        assert got.status_code == 200 and got.content == data
+        assert got.headers["Content-Length"] == str(len(data))
     assert cloud.service.blobs.temp_files() == []

@@ -4,8 +4,10 @@ committed revision is there, sequences continue, and no partial blob is visible.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +16,10 @@ from pathlib import Path
 
 import httpx
 from cloud_support import Spawned, cli_env, spawn_server
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def add_user(tmp: Path, name: str) -> str:
@@ -90,15 +96,34 @@ def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
                 while not stop.is_set():
                     data = os.urandom(2048)
                     try:
-                        r = wc.put(
-                            f"/projects/{pid}/files/live/w{i}.bin",
-                            content=data,
-                            headers={"If-None-Match": "*"},
-                        )
+                        if i % 2:  # a batch of small files (packed together)
+                            batch = {f"live/b{i}-{n}.bin": os.urandom(1024) for n in range(10)}
+                            manifest = {
+                                "items": [
+                                    {"path": p, "size": len(d), "sha256": sha256(d)}
+                                    for p, d in batch.items()
+                                ]
+                            }
+                            r = wc.post(
+                                f"/projects/{pid}/batch",
+                                content=json.dumps(manifest).encode()
+                                + b"\n"
+                                + b"".join(batch.values()),
+                            )
+                            if r.status_code == 200:
+                                for got in r.json()["items"]:
+                                    rev = got["version"]["revision"]
+                                    acked[rev] = (got["path"], batch[got["path"]])
+                        else:
+                            r = wc.put(
+                                f"/projects/{pid}/files/live/w{i}.bin",
+                                content=data,
+                                headers={"If-None-Match": "*"},
+                            )
+                            if r.status_code == 201:
+                                acked[r.json()["revision"]] = (f"live/w{i}.bin", data)
                     except httpx.HTTPError:
                         return
-                    if r.status_code == 201:
-                        acked[r.json()["revision"]] = (f"live/w{i}.bin", data)
                     i += 1
 
         t = threading.Thread(target=writer)
@@ -151,6 +176,13 @@ def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
     for blob in blob_files:
         name = blob.parent.name + blob.name
         assert hashlib.sha256(blob.read_bytes()).hexdigest() == name
+    # and every recorded packed blob is whole inside its pack
+    with sqlite3.connect(tmp_path / "cloud.db") as db:
+        packed = db.execute("SELECT sha256, pack, offset, size FROM packed_blobs").fetchall()
+    assert packed, "no batch was acknowledged before the kill"
+    for digest, pack, offset, size in packed:
+        data = (tmp_path / "blobs" / "packs" / f"{pack}.pack").read_bytes()[offset : offset + size]
+        assert hashlib.sha256(data).hexdigest() == digest
 
 
 def test_graceful_stop_with_sigterm(tmp_path: Path) -> None:

@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from project_cloud.openapi import build_openapi
 
+
 def _batch_body(files: list[tuple[str, bytes, bool]]) -> bytes:
     items = [
         {
