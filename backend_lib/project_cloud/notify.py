@@ -312,7 +312,7 @@ class PostgresNotifier:
         current = {str(pid): int(seq) for pid, seq in rows}
         if announce:
             for pid, seq in current.items():
-                if self._seen.get(pid, -1) != seq:
+                if seq > 0 and self._seen.get(pid, -1) != seq:  # a new empty one: nothing
                     self._local.publish(Event("changed", pid, seq))
             for pid in set(self._seen) - set(current):
                 self._local.publish(Event("deleted", pid))
