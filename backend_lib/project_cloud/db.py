@@ -18,6 +18,8 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -93,11 +95,26 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_sqlite_writers_guard = threading.Lock()
+
+
 @contextlib.contextmanager
 def write_session(engine: Engine) -> Iterator[Session]:
-    """A write transaction: committed when the block ends, rolled back on an exception."""
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine.url) else engine
-    with Session(bind, expire_on_commit=False) as session, session.begin():
+    """A write transaction: committed when the block ends, rolled back on an exception.
+
+    On SQLite the writers of one process also queue on a lock of their own: SQLite lets one
+    writer in at a time anyway, and a writer waiting in its busy handler polls with sleeps
+    of up to 100 ms, while a lock hands over at once (other processes still meet the busy
+    handler)."""
+    if not is_sqlite(engine.url):
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+        return
+    with _sqlite_writers_guard:
+        lock = _sqlite_writers.setdefault(engine, threading.RLock())
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with lock, Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
 
 

@@ -106,6 +106,7 @@ class ProjectFileBrowserService:
         self.client: CloudClient | None = None
         self.manager: SyncManager | None = None
         self._embedded: object | None = None  # project_cloud.server.CloudServer
+        self._user_check: asyncio.Task[None] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -142,11 +143,10 @@ class ProjectFileBrowserService:
                 self.log.exception("project-filebrowser: %s", self.cloud_error)
                 return
         self.client = CloudClient(self.cloud_url, token, max_retries=3)
-        try:
-            self.cloud_user = await self.client.user()
-        except CloudError as exc:
-            self.cloud_error = str(exc)
-            self.log.warning("project-filebrowser: cloud %s: %s", self.cloud_url, exc)
+        if background:
+            await self._check_cloud_user()
+        else:  # the one-shot CLI: the first job's requests need not wait for this one
+            self._user_check = asyncio.create_task(self._check_cloud_user())
         cloud_url = self.cloud_url
 
         def stream(**kwargs: object) -> ChangeStream:
@@ -167,6 +167,14 @@ class ProjectFileBrowserService:
         )
         await self.manager.start(background=background)
 
+    async def _check_cloud_user(self) -> None:
+        assert self.client is not None
+        try:
+            self.cloud_user = await self.client.user()
+        except CloudError as exc:
+            self.cloud_error = str(exc)
+            self.log.warning("project-filebrowser: cloud %s: %s", self.cloud_url, exc)
+
     async def _start_embedded_cloud(self) -> str:
         from project_cloud.server import CloudServer, default_cloud_dir
 
@@ -178,6 +186,9 @@ class ProjectFileBrowserService:
         return await server.ensure_user(_local_username(), token_file=folder / "local-token")
 
     async def stop(self) -> None:
+        if self._user_check is not None:
+            await self._user_check  # it catches its own errors
+            self._user_check = None
         if self.manager is not None:
             await self.manager.stop()
             self.manager = None

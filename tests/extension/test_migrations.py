@@ -231,3 +231,10 @@ def test_timestamps_are_utc(state_db_url: str) -> None:
         assert project.linked_at.tzinfo == timezone.utc
         assert abs((datetime.now(timezone.utc) - project.linked_at).total_seconds()) < 60
     store.dispose()
+
+
+def test_the_known_head_is_the_scripts_head() -> None:
+    """A DB at HEAD_REVISION opens without Alembic: the constant must follow the scripts."""
+    from project_filebrowser.store.migrate import HEAD_REVISION
+
+    assert HEAD_REVISION == head_revision()

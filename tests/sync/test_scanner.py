@@ -89,3 +89,27 @@ def test_backslash_names_are_skipped(tmp_path: Path) -> None:
 
 def test_missing_root_scans_empty(tmp_path: Path) -> None:
     assert scan(tmp_path / "nope").tree == {}
+
+
+def test_default_rules_by_name_agree_with_pathspec() -> None:
+    """The name tests that stand in for DEFAULT_RULES decide exactly as pathspec would."""
+    import itertools
+
+    import pathspec
+
+    from project_filebrowser.sync.ignore import DEFAULT_RULES, default_ignored
+
+    spec = pathspec.GitIgnoreSpec.from_lines(DEFAULT_RULES)
+    names = [
+        "a", "notes.txt", ".git", "__pycache__", ".ipynb_checkpoints", "m.pyc", "m.py",
+        ".DS_Store", "x.DS_Store", "~$doc.docx", "a~$b", ".f.pfb.tmp", "pfb.tmp", ".gitignore",
+        "git", "pyc", "__pycache__x", "x.pyc.txt",
+    ]  # fmt: skip
+    checked = 0
+    for depth in (1, 2, 3):
+        for parts in itertools.product(names, repeat=depth):
+            path = "/".join(parts)
+            assert default_ignored(path) == spec.match_file(path), path
+            assert default_ignored(path, is_dir=True) == spec.match_file(path + "/"), path
+            checked += 1
+    assert checked == len(names) + len(names) ** 2 + len(names) ** 3

@@ -134,6 +134,9 @@ class CloudClient:
             ),
             event_hooks={"request": list(on_request or []), "response": list(on_response or [])},
             transport=transport,
+            # Plain-http clouds (loopback, the embedded one) need no TLS context, whose CA
+            # bundle costs a tenth of a second to load at every start.
+            verify=not self.base_url.startswith("http://"),
         )
 
     async def aclose(self) -> None:

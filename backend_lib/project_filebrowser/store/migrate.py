@@ -8,20 +8,23 @@ migrate without a checkout.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import inspect
+from typing import TYPE_CHECKING
 
 from .engine import make_engine, redact_url, sqlite_path
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest revision of the scripts in alembic/versions (tests/extension/test_migrations.py
+# checks they agree). A DB already there is opened without loading Alembic at all, which
+# keeps every CLI command's start-up short; Alembic is imported only to migrate.
+HEAD_REVISION = "0003"
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(db_url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", db_url.replace("%", "%%"))
@@ -53,6 +58,8 @@ def alembic_config(db_url: str) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     if head is None:
         raise MigrationError("the migration scripts have no head revision")
@@ -61,6 +68,8 @@ def head_revision() -> str:
 
 def current_revision(db_url: str) -> str | None:
     """The revision stamped in the DB, or None for a DB that was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     path = sqlite_path(db_url)
     if path is not None and not path.exists():
         return None
@@ -81,6 +90,9 @@ class UpgradeResult:
 
 def check_revision(db_url: str, revision: str | None) -> None:
     """Raise DatabaseTooNewError if ``revision`` is unknown to this code's scripts."""
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
     if revision is None:
         return
     script = ScriptDirectory.from_config(alembic_config(db_url))
@@ -117,6 +129,10 @@ def backup_sqlite(path: Path, revision: str) -> Path:
 def upgrade(db_url: str, *, backup: bool = True) -> UpgradeResult:
     """Bring the DB to the head revision. A fresh DB is created; an older one is backed up
     first (SQLite only); a newer one is refused untouched."""
+    if _sqlite_revision(db_url) == HEAD_REVISION:
+        return UpgradeResult(HEAD_REVISION, HEAD_REVISION, None)
+    from alembic import command
+
     head = head_revision()
     current = current_revision(db_url)
     check_revision(db_url, current)
@@ -146,7 +162,23 @@ def upgrade(db_url: str, *, backup: bool = True) -> UpgradeResult:
     return UpgradeResult(current, head, backup_path)
 
 
+def _sqlite_revision(db_url: str) -> str | None:
+    """The revision of an existing SQLite DB, read with the standard library (None if it
+    is not an existing SQLite file with one revision)."""
+    path = sqlite_path(db_url)
+    if path is None or not path.is_file():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.Error:
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def _refuse_unmanaged_tables(db_url: str) -> None:
+    from sqlalchemy import inspect
+
     engine = make_engine(db_url, foreign_keys=False)
     try:
         with engine.connect() as connection:

@@ -20,12 +20,41 @@ DEFAULT_RULES = (
 )
 
 
+# The defaults as plain name tests (what DEFAULT_RULES means, without a regex per path): a
+# path is ignored when a folder on it is one of IGNORED_DIRS, or when its name or a folder's
+# name matches a name rule. tests/sync/test_scanner.py checks it against pathspec.
+IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", ".git"})
+IGNORED_SUFFIXES = (".pyc", TEMP_SUFFIX)
+IGNORED_NAMES = frozenset({".DS_Store"})
+IGNORED_PREFIXES = ("~$",)
+
+
+def _name_ignored(name: str) -> bool:
+    return (
+        name in IGNORED_NAMES
+        or name.endswith(IGNORED_SUFFIXES)
+        or name.startswith(IGNORED_PREFIXES)
+    )
+
+
+def default_ignored(path: str, *, is_dir: bool = False) -> bool:
+    """Whether DEFAULT_RULES alone ignore ``path`` (a folder if ``is_dir``)."""
+    parts = path.split("/")
+    folders = parts if is_dir else parts[:-1]
+    if any(part in IGNORED_DIRS or _name_ignored(part) for part in folders):
+        return True
+    return not is_dir and _name_ignored(parts[-1])
+
+
 class IgnoreRules:
     """Decides whether a project-relative POSIX path is ignored."""
 
     def __init__(self, extra_lines: list[str] | None = None) -> None:
-        self.lines = [*DEFAULT_RULES, *(extra_lines or [])]
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
+        extra = [line for line in (extra_lines or []) if line.strip()]
+        self.lines = [*DEFAULT_RULES, *extra]
+        # Without a .projectignore the defaults are tested by name (tens of thousands of
+        # paths per plan); with one, pathspec decides (its rules may override the defaults).
+        self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines) if extra else None
 
     @classmethod
     def for_project(cls, root: Path) -> IgnoreRules:
@@ -36,7 +65,11 @@ class IgnoreRules:
         return cls(text.splitlines())
 
     def __call__(self, path: str) -> bool:
+        if self._spec is None:
+            return default_ignored(path)
         return self._spec.match_file(path)
 
     def ignores_dir(self, path: str) -> bool:
+        if self._spec is None:
+            return default_ignored(path, is_dir=True)
         return self._spec.match_file(path + "/")
