@@ -237,4 +237,4 @@ def test_the_known_head_is_the_scripts_head() -> None:
     """A DB at HEAD_REVISION opens without Alembic: the constant must follow the scripts."""
     from project_filebrowser.store.migrate import HEAD_REVISION
 
-    assert HEAD_REVISION == head_revision()
+    assert head_revision() == HEAD_REVISION
