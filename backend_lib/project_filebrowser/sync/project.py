@@ -113,6 +113,12 @@ def _batches(ops: list[Operation]) -> tuple[list[Operation], list[list[Upload]]]
     return singles, batches
 
 
+def _stale_reply(exc: CloudError) -> bool:
+    """The cloud refused a step because the world moved on (412, gone, or bytes that
+    changed while they were read): plan again, never force."""
+    return isinstance(exc, PreconditionFailed | NotFound) or exc.code in STALE_UPLOAD_CODES
+
+
 def _read_at_most(path: Path, limit: int) -> bytes:
     with open(path, "rb") as handle:
         return handle.read(limit)
@@ -276,21 +282,18 @@ class ProjectSync:
         async with self.transfers:
             try:
                 await self._apply(op, result)
-            except (PreconditionFailed, NotFound, LocalChanged, FileNotFoundError) as exc:
+            except (LocalChanged, FileNotFoundError) as exc:
                 log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
                 if isinstance(exc, LocalChanged):
                     with self.store.write() as session:  # hash it afresh next time
                         state.drop_index(session, self.project_id, op.path)
                 raise Stale(op.path) from exc
             except CloudError as exc:
-                if exc.code in STALE_UPLOAD_CODES:
+                if _stale_reply(exc):
+                    log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
                     raise Stale(op.path) from exc
                 raise
-        self.progress.files_done += 1
-        self.progress.bytes_done += _transfer_size(op)
-        self.on_progress(self.progress)
-        for path, state_name in _final_states(op):
-            self.on_file(path, state_name)
+        self._finished([op])
 
     async def _run_batch(self, ops: list[Upload]) -> int:
         """Upload small files together: one request, one cloud transaction, one local
@@ -310,9 +313,7 @@ class ProjectSync:
         for op, outcome in zip(sent, outcomes, strict=True):
             if isinstance(outcome, FileVersion):
                 done.append((op, outcome))
-            elif isinstance(outcome, PreconditionFailed | NotFound) or (
-                outcome.code in STALE_UPLOAD_CODES
-            ):
+            elif _stale_reply(outcome):
                 stale.append(op.path)
             else:
                 failure = failure or outcome
@@ -325,15 +326,20 @@ class ProjectSync:
                 state.drop_index(session, self.project_id, path)
         for path in stale:
             log.info("project-filebrowser: %s is stale; planning again", path)
-        for op, _version in done:
-            self.progress.files_done += 1
-            self.progress.bytes_done += op.local.size
-            self.on_file(op.path, "synced")
         if done:
-            self.on_progress(self.progress)
+            self._finished([op for op, _version in done])
         if failure is not None:
             raise failure
         return len(stale)
+
+    def _finished(self, ops: list[Operation]) -> None:
+        """Count operations done and say what their paths are now."""
+        self.progress.files_done += len(ops)
+        self.progress.bytes_done += sum(map(_transfer_size, ops))
+        self.on_progress(self.progress)
+        for op in ops:
+            for path, state_name in _final_states(op):
+                self.on_file(path, state_name)
 
     def _read_batch(self, ops: list[Upload]) -> tuple[dict[str, BatchFile], list[str]]:
         """The bytes of each file as the scan saw it; files changed since are left out."""
