@@ -88,14 +88,19 @@ class PreconditionFailed(CloudError):
     """412: the write was stale; re-plan, never force."""
 
 
+def _error(status: int, code: str, message: str) -> CloudError:
+    """The error for a status: 404 and 412 have their own kinds."""
+    kind = {404: NotFound, 412: PreconditionFailed}.get(status, CloudError)
+    return kind(status, code, message)
+
+
 def _error_from(response: httpx.Response) -> CloudError:
     try:
         body = response.json()["error"]
         code, message = str(body["code"]), str(body["message"])
     except (ValueError, KeyError, TypeError):
         code, message = "http_error", response.reason_phrase or "request failed"
-    kind = {404: NotFound, 412: PreconditionFailed}.get(response.status_code, CloudError)
-    return kind(response.status_code, code, message)
+    return _error(response.status_code, code, message)
 
 
 def _quote_path(path: str) -> str:
@@ -302,10 +307,12 @@ class CloudClient:
                 results.append(FileVersion.model_validate(item["version"]))
                 continue
             error = item.get("error") or {}
-            status = int(item["status"])
-            kind = {404: NotFound, 412: PreconditionFailed}.get(status, CloudError)
             results.append(
-                kind(status, str(error.get("code", "http_error")), str(error.get("message", "")))
+                _error(
+                    int(item["status"]),
+                    str(error.get("code", "http_error")),
+                    str(error.get("message", "")),
+                )
             )
         if len(results) != len(items):
             raise CloudError(0, "invalid_reply", "the batch reply does not match the request")
