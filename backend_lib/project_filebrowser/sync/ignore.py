@@ -9,24 +9,20 @@ import pathspec
 IGNORE_FILE = ".projectignore"
 # Temp files of the engine's atomic downloads: ``.<name>.pfb-<random>.tmp`` in the target folder.
 TEMP_SUFFIX = ".pfb.tmp"
-DEFAULT_RULES = (
-    ".ipynb_checkpoints/",
-    "__pycache__/",
-    ".git/",
-    "*.pyc",
-    f"*{TEMP_SUFFIX}",
-    ".DS_Store",
-    "~$*",
-)
-
-
-# The defaults as plain name tests (what DEFAULT_RULES means, without a regex per path): a
-# path is ignored when a folder on it is one of IGNORED_DIRS, or when its name or a folder's
-# name matches a name rule. tests/sync/test_scanner.py checks it against pathspec.
-IGNORED_DIRS = frozenset({".ipynb_checkpoints", "__pycache__", ".git"})
+# The defaults, as name tests: a path is ignored when a folder on it is one of IGNORED_DIRS,
+# or when its name or a folder's name matches a name rule. Tested by name, without a regex
+# per path; DEFAULT_RULES says the same in gitignore syntax (tests/sync/test_scanner.py
+# checks that the two agree).
+IGNORED_DIRS = (".ipynb_checkpoints", "__pycache__", ".git")
 IGNORED_SUFFIXES = (".pyc", TEMP_SUFFIX)
-IGNORED_NAMES = frozenset({".DS_Store"})
+IGNORED_NAMES = (".DS_Store",)
 IGNORED_PREFIXES = ("~$",)
+DEFAULT_RULES = (
+    *(f"{name}/" for name in IGNORED_DIRS),
+    *(f"*{suffix}" for suffix in IGNORED_SUFFIXES),
+    *IGNORED_NAMES,
+    *(f"{prefix}*" for prefix in IGNORED_PREFIXES),
+)
 
 
 def _name_ignored(name: str) -> bool:
