@@ -211,13 +211,11 @@ class BlobStore:
                     handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.makedirs(f"{self.root}/packs", exist_ok=True)
-            os.replace(tmp, final)
+            self._publish(tmp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(f"{self.root}/packs")
         return matched, entries
 
     def pack_key(self, name: str) -> str:

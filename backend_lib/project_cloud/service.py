@@ -35,7 +35,7 @@ import os
 import re
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -323,7 +323,8 @@ def _change_out(v: FileVersion) -> schemas.Change:
 
 
 # A live file strictly below a folder: paths between "<folder>/" and "<folder>0" ('0' is the
-# code point after '/').
+# code point after '/'), optionally other than one (the source of a move). One statement,
+# compiled once: it runs for every new file.
 _LIVE_BELOW = (
     select(FileHead.path)
     .where(
@@ -331,9 +332,26 @@ _LIVE_BELOW = (
         FileHead.path > bindparam("lo"),
         FileHead.path < bindparam("hi"),
         FileHead.deleted.is_(False),
+        FileHead.path != bindparam("ignore"),  # "" (no path is empty) ignores nothing
     )
     .limit(1)
 )
+
+
+def _chunks(values: Iterable[str], size: int = 500) -> Iterator[list[str]]:
+    """The distinct values in sorted lists of at most ``size`` (for ``IN (...)``)."""
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
+
+
+def _is_a_file(path: str) -> Conflict:
+    return Conflict(f"{path!r} is a file, so it cannot be a folder", "path_conflict")
+
+
+def _is_a_folder(path: str, holds: str | None = None) -> Conflict:
+    what = f" (it holds {holds!r})" if holds else ""
+    return Conflict(f"{path!r} is a folder{what}, so it cannot be a file", "path_conflict")
 
 
 def _item_error(path: str, exc: ServiceError) -> schemas.BatchItemResult:
@@ -832,21 +850,17 @@ class CloudService:
                 )
             )
             if clash is not None:
-                raise Conflict(f"{clash!r} is a file, so it cannot be a folder", "path_conflict")
-        stmt = select(FileHead.path).where(
-            FileHead.project_id == project_id,
-            FileHead.path > path + "/",
-            FileHead.path < path + "0",  # '0' is the code point after '/'
-            FileHead.deleted.is_(False),
-        )
-        if ignore is not None:
-            stmt = stmt.where(FileHead.path != ignore)
-        clash = s.scalar(stmt.limit(1))
-        if clash is not None:
-            raise Conflict(
-                f"{path!r} is a folder (it holds {clash!r}), so it cannot be a file",
-                "path_conflict",
-            )
+                raise _is_a_file(clash)
+        below = self._live_below(s, project_id, path, ignore)
+        if below is not None:
+            raise _is_a_folder(path, below)
+
+    def _live_below(
+        self, s: Session, project_id: str, folder: str, ignore: str | None = None
+    ) -> str | None:
+        """A live file strictly below ``folder`` (other than ``ignore``), if there is one."""
+        params = {"pid": project_id, "lo": folder + "/", "hi": folder + "0", "ignore": ignore or ""}
+        return s.connection().execute(_LIVE_BELOW, params).scalar()
 
     def _set_head(
         self, s: Session, project_id: str, path: str, old: FileHead | None, new: FileVersion
@@ -1056,13 +1070,9 @@ class CloudService:
                 put.pre.check(head)
                 clash = next((p for p in parent_paths(put.path) if p in live), None)
                 if clash is not None:
-                    raise Conflict(
-                        f"{clash!r} is a file, so it cannot be a folder", "path_conflict"
-                    )
+                    raise _is_a_file(clash)
                 if put.path not in live and put.path in folders:
-                    raise Conflict(
-                        f"{put.path!r} is a folder, so it cannot be a file", "path_conflict"
-                    )
+                    raise _is_a_folder(put.path)
             except ServiceError as exc:
                 outcomes.append(exc)
                 continue
@@ -1163,13 +1173,12 @@ class CloudService:
 
     def _packed(self, s: Session, shas: Iterable[str]) -> dict[str, PackEntry]:
         """Where the packed ones among these blobs are."""
-        wanted = sorted(set(shas))
         found: dict[str, PackEntry] = {}
-        for start in range(0, len(wanted), 500):
+        for chunk in _chunks(shas):
             rows = s.execute(
                 select(
                     PackedBlob.sha256, PackedBlob.pack, PackedBlob.offset, PackedBlob.size
-                ).where(PackedBlob.sha256.in_(wanted[start : start + 500]))
+                ).where(PackedBlob.sha256.in_(chunk))
             )
             for sha256, pack, offset, size in rows:
                 found[sha256] = PackEntry(sha256, pack, offset, size)
@@ -1194,30 +1203,17 @@ class CloudService:
         )
 
     def _folders(self, s: Session, project_id: str, paths: list[str]) -> set[str]:
-        """Those of ``paths`` that are folders: a live file is below them. (One indexed
-        range probe per path, as a plain statement: this runs for every new file.)"""
-        conn = s.connection()
-        return {
-            path
-            for path in paths
-            if conn.execute(
-                _LIVE_BELOW, {"pid": project_id, "lo": path + "/", "hi": path + "0"}
-            ).first()
-            is not None
-        }
+        """Those of ``paths`` that are folders: a live file is below them."""
+        return {path for path in paths if self._live_below(s, project_id, path) is not None}
 
     def _heads(self, s: Session, project_id: str, paths: Iterable[str]) -> dict[str, _HeadRow]:
         """The head rows of ``paths`` (those that have one), with their content size."""
-        wanted = sorted(set(paths))
         found: dict[str, _HeadRow] = {}
-        for start in range(0, len(wanted), 500):
+        for chunk in _chunks(paths):
             rows = s.execute(
                 select(FileHead.path, FileHead.revision, FileHead.deleted, FileVersion.size)
                 .join(FileVersion, FileVersion.id == FileHead.version_id)
-                .where(
-                    FileHead.project_id == project_id,
-                    FileHead.path.in_(wanted[start : start + 500]),
-                )
+                .where(FileHead.project_id == project_id, FileHead.path.in_(chunk))
             )
             for path, revision, deleted, size in rows:
                 found[path] = _HeadRow(revision, deleted, 0 if deleted else size)
