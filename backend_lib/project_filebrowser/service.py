@@ -40,6 +40,7 @@ from .store.migrate import DatabaseTooNewError, MigrationError, head_revision, u
 from .store.models import Conflict, LocalProjectRow, utcnow
 from .sync import state
 from .sync.localfs import AtomicDownload
+from .sync.lock import lock_dir_for
 from .sync.manager import SyncManager
 from .sync.planner import (
     DeleteLocal,
@@ -125,9 +126,7 @@ class ProjectFileBrowserService:
 
     @property
     def lock_dir(self) -> Path:
-        db_file = sqlite_path(self.settings.db_url)
-        base = db_file.parent if db_file is not None else Path(self.settings.root_dir)
-        return base / "locks"
+        return lock_dir_for(sqlite_path(self.settings.db_url), Path(self.settings.root_dir))
 
     async def start(self, *, background: bool = True) -> None:
         """Start the embedded cloud if no cloud is configured, connect, start syncing

@@ -235,6 +235,14 @@ def test_timestamps_are_utc(state_db_url: str) -> None:
 
 def test_the_known_head_is_the_scripts_head() -> None:
     """A DB at HEAD_REVISION opens without Alembic: the constant must follow the scripts."""
-    from project_filebrowser.store.migrate import HEAD_REVISION
+    from project_filebrowser.store.location import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_store_names_resolve_lazily() -> None:
+    """Every name the store package lists loads (they are imported on first use)."""
+    import project_filebrowser.store as store
+
+    for name in store.__all__:
+        assert getattr(store, name) is not None

@@ -13,31 +13,21 @@ SQLite needs care to be dependable under concurrency:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-DB_URL_ENV = "PROJECT_FILEBROWSER_DB_URL"
+from .location import DB_URL_ENV, default_db_url, resolve_db_url
+
+__all__ = ["DB_URL_ENV", "Store", "default_db_url", "make_engine", "resolve_db_url", "sqlite_path"]
+
 JOURNAL_MODES = ("WAL", "DELETE", "TRUNCATE", "PERSIST", "MEMORY")
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
-
-
-def default_db_url() -> str:
-    """``sqlite:///<jupyter data dir>/project_filebrowser/state.db``."""
-    path = Path(jupyter_data_dir()) / "project_filebrowser" / "state.db"
-    return f"sqlite:///{path}"
-
-
-def resolve_db_url(configured: str | None = None) -> str:
-    """The DB URL in force: the env var overrides the configured value, then the default."""
-    return os.environ.get(DB_URL_ENV) or configured or default_db_url()
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -8,7 +8,6 @@ migrate without a checkout.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -17,14 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .engine import make_engine, redact_url, sqlite_path
+from .location import HEAD_REVISION, sqlite_revision
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-# The newest revision of the scripts in alembic/versions (tests/extension/test_migrations.py
-# checks they agree). A DB already there is opened without loading Alembic at all, which
-# keeps every CLI command's start-up short; Alembic is imported only to migrate.
-HEAD_REVISION = "0003"
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +125,8 @@ def backup_sqlite(path: Path, revision: str) -> Path:
 def upgrade(db_url: str, *, backup: bool = True) -> UpgradeResult:
     """Bring the DB to the head revision. A fresh DB is created; an older one is backed up
     first (SQLite only); a newer one is refused untouched."""
-    if _sqlite_revision(db_url) == HEAD_REVISION:
+    path = sqlite_path(db_url)
+    if path is not None and sqlite_revision(path) == HEAD_REVISION:
         return UpgradeResult(HEAD_REVISION, HEAD_REVISION, None)
     from alembic import command
 
@@ -160,20 +157,6 @@ def upgrade(db_url: str, *, backup: bool = True) -> UpgradeResult:
         engine.dispose()
     log.info("project-filebrowser: state DB upgraded from %s to %s", current, head)
     return UpgradeResult(current, head, backup_path)
-
-
-def _sqlite_revision(db_url: str) -> str | None:
-    """The revision of an existing SQLite DB, read with the standard library (None if it
-    is not an existing SQLite file with one revision)."""
-    path = sqlite_path(db_url)
-    if path is None or not path.is_file():
-        return None
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            rows = db.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.Error:
-        return None
-    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _refuse_unmanaged_tables(db_url: str) -> None:

@@ -6,11 +6,16 @@ The kernel drops the lock when the holder dies, even on ``kill -9``.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import sys
 from pathlib import Path
+
+
+def lock_dir_for(db_file: Path | None, root_dir: Path) -> Path:
+    """Where the project locks live: beside the SQLite state DB (so every process sharing
+    the DB shares the locks), else under the root folder."""
+    return (db_file.parent if db_file is not None else root_dir) / "locks"
 
 
 class ProjectLock:
@@ -39,6 +44,8 @@ class ProjectLock:
 
     async def acquire(self, on_wait: object = None, poll: float = 0.2) -> None:
         """Wait for the lock; ``on_wait(holder)`` is called once if we have to wait."""
+        import asyncio  # here: the no-op check of the CLI takes locks without asyncio
+
         told = False
         while not self.try_acquire():
             if not told and callable(on_wait):
