@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from ._version import __version__
-from .store.engine import redact_url, resolve_db_url
-from .store.migrate import MigrationError, current_revision, head_revision, upgrade
+from .store.location import resolve_db_url
 
 T = TypeVar("T")
 
@@ -75,6 +74,9 @@ def db() -> None:
 @click.option("--no-backup", is_flag=True, help="Do not copy the SQLite file aside first.")
 def db_upgrade(db_url: str | None, no_backup: bool) -> None:
     """Migrate the local state DB to the newest schema."""
+    from .store.engine import redact_url
+    from .store.migrate import MigrationError, upgrade
+
     url = resolve_db_url(db_url)
     try:
         result = upgrade(url, backup=not no_backup)
@@ -94,6 +96,9 @@ def db_upgrade(db_url: str | None, no_backup: bool) -> None:
 @db_option
 def db_current(db_url: str | None) -> None:
     """Show the local state DB's revision."""
+    from .store.engine import redact_url
+    from .store.migrate import current_revision, head_revision
+
     url = resolve_db_url(db_url)
     try:
         revision = current_revision(url)
@@ -321,9 +326,30 @@ async def unlink(service: Any, project: str) -> None:
 @main.command()
 @click.argument("project", required=False)
 @click.option("--watch", is_flag=True, help="Keep syncing as files change, until Ctrl-C.")
-@_service_command
-async def sync(service: Any, project: str | None, watch: bool) -> None:
+@db_option
+@root_option
+def sync(project: str | None, watch: bool, db_url: str | None, root: Path | None) -> None:
     """Sync once (or keep syncing), with a progress bar."""
+    if not watch:
+        from . import credentials
+        from .sync.quick import up_to_date
+
+        try:
+            login = credentials.load()
+        except ValueError:
+            login = None  # the full sync says what is wrong with it
+        names = login and up_to_date(
+            resolve_db_url(db_url), (root or Path.cwd()).resolve(), login.url, login.token, project
+        )
+        if names:  # nothing to do, known without starting the sync service
+            for name in names:
+                click.echo(f"{name}: up to date")
+            return
+    _sync(db_url=db_url, root=root, project=project, watch=watch)
+
+
+@_service_command
+async def _sync(service: Any, project: str | None, watch: bool) -> None:
     if project:
         ids = [await _find_project(service, project)]
     else:

@@ -132,3 +132,86 @@ def test_sync_watch_keeps_syncing_until_interrupted(cloud: ServerThread, tmp_pat
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_sync_with_nothing_to_do_skips_the_service(cloud: ServerThread, tmp_path: Path) -> None:
+    """``sync`` on an unchanged project answers from the no-op check (no job, no service);
+    any change on either side, or any doubt, goes to the full sync, which does the work."""
+    import httpx
+    from sqlalchemy import func
+
+    from project_filebrowser.store import Job
+    from project_filebrowser.sync.quick import up_to_date
+
+    cloud.service.create_user("ann", "pw-ann-123")
+    token = cloud.service.issue_token("ann")
+    a = Cli(tmp_path, "a")
+    assert a("login", cloud.url, "--token", token).returncode == 0
+    assert a("create", "demo").returncode == 0
+    folder = a.root / "projects" / "demo"
+    (folder / "notes").mkdir()
+    (folder / "notes" / "a.txt").write_text("one")
+    assert a("sync", "demo").returncode == 0
+    time.sleep(2.1)  # the index trusts files only once they are 2 s old
+    assert "up to date" not in a("sync", "demo").stdout  # records the index: a full sync
+
+    store = Store(a.db)
+
+    def jobs() -> int:
+        with store.read() as session:
+            return int(session.scalar(select(func.count()).select_from(Job)) or 0)
+
+    def last_synced() -> object:
+        with store.read() as session:
+            return session.scalar(select(LocalProjectRow.last_synced_at))
+
+    before, synced_before = jobs(), last_synced()
+    run = a("sync", "demo")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "demo: up to date"
+    assert jobs() == before  # decided without the sync service
+    assert last_synced() > synced_before  # type: ignore[operator]
+    assert a("sync").stdout.strip() == "demo: up to date"  # every linked project
+
+    # a local edit: the full sync pushes it
+    (folder / "notes" / "a.txt").write_text("two")
+    run = a("sync", "demo")
+    assert run.returncode == 0 and "up to date" not in run.stdout
+    with store.read() as session:
+        pid = session.scalar(select(LocalProjectRow.id))
+    api = httpx.Client(base_url=f"{cloud.url}/api/v1", headers={"Authorization": f"Bearer {token}"})
+    with api:
+        assert api.get(f"/projects/{pid}/files/notes/a.txt").content == b"two"
+        # a remote change: the full sync pulls it
+        assert api.put(f"/projects/{pid}/files/remote.txt", content=b"r").status_code == 201
+        run = a("sync", "demo")
+        assert run.returncode == 0 and "up to date" not in run.stdout
+        assert (folder / "remote.txt").read_bytes() == b"r"
+
+    time.sleep(2.1)
+    assert a("sync", "demo").returncode == 0
+    args = (a.db, a.root, cloud.url, token, "demo")
+    assert up_to_date(*args) == ["demo"]
+    # every doubt is "don't know": a held lock, a paused project, a temp file, a wrong
+    # token or cloud, an unknown project
+    lock = ProjectLock(a.root.parent / "locks", pid)
+    assert lock.try_acquire()
+    try:
+        assert up_to_date(*args) is None
+    finally:
+        lock.release()
+    assert up_to_date(*args) == ["demo"]
+    assert up_to_date(a.db, a.root, cloud.url, "wrong-token", "demo") is None
+    assert up_to_date(a.db, a.root, cloud.url + "/other", token, "demo") is None
+    assert up_to_date(a.db, a.root, cloud.url, token, "nope") is None
+    temp = folder / "notes" / ".a.txt.x.pfb.tmp"
+    temp.write_text("left by a crash")
+    assert up_to_date(*args) is None
+    temp.unlink()
+    assert up_to_date(*args) == ["demo"]
+    with store.write() as session:
+        row = session.scalar(select(LocalProjectRow))
+        assert row is not None
+        row.status = "paused"
+    assert up_to_date(*args) is None
+    store.dispose()

@@ -1,0 +1,158 @@
+"""The no-op check of a one-shot ``project-filebrowser sync``.
+
+Most syncs of a quiet project find nothing to do. This module decides that with the engine's
+own scanner and planner, but without starting the sync service: no SQLAlchemy, no HTTP
+client, no job queue - the standard library's ``sqlite3`` and ``urllib`` read the three trees
+and ask the cloud whether anything changed. So a sync with nothing to do returns in a
+fraction of a second, and any sync with something to do runs exactly as before.
+
+It only ever answers "nothing to do" (the project's ``last_synced_at`` is then updated, as
+a sync would) or "don't know", and every doubt is "don't know": a change on either side, a
+file the index cannot vouch for, an engine temp file to clean up, a project that is paused,
+failing or being synced by another process, a DB that is not a plain SQLite file at the
+head revision, a cloud that does not answer. The full sync then takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..store.location import HEAD_REVISION, plain_sqlite_file, sqlite_revision
+from .ignore import TEMP_SUFFIX, IgnoreRules
+from .lock import ProjectLock, lock_dir_for
+from .planner import plan
+from .scanner import scan
+from .trees import BaseEntry, LocalFile, RemoteFile
+
+REQUEST_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Linked:
+    id: str
+    name: str
+    folder: Path
+    cursor: int
+
+
+def up_to_date(
+    db_url: str, root_dir: Path, cloud_url: str, token: str, ref: str | None
+) -> list[str] | None:
+    """The names of the projects (``ref``: one, by id or name; None: every linked one) if
+    each is certainly in sync with the cloud at ``cloud_url``; None if a full sync must
+    decide."""
+    db_file = plain_sqlite_file(db_url)
+    if db_file is None or sqlite_revision(db_file) != HEAD_REVISION:
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(db_file, timeout=5)) as db:
+            projects = _linked(db, root_dir, cloud_url, ref)
+            if not projects:
+                return None
+            for project in projects:
+                lock = ProjectLock(lock_dir_for(db_file, root_dir), project.id)
+                if not lock.try_acquire():
+                    return None  # another process is syncing it: the full sync waits
+                try:
+                    if not _remote_unchanged(cloud_url, token, project) or not _local_clean(
+                        db, project
+                    ):
+                        return None
+                finally:
+                    lock.release()
+        _record_synced(db_file, [p.id for p in projects])
+    except (sqlite3.Error, OSError):
+        return None
+    return [p.name for p in projects]
+
+
+def _linked(
+    db: sqlite3.Connection, root_dir: Path, cloud_url: str, ref: str | None
+) -> list[Linked]:
+    rows = db.execute(
+        "SELECT p.id, p.name, p.local_path, p.status, p.cloud_url, c.seq "
+        "FROM projects AS p LEFT JOIN cloud_cursors AS c ON c.project_id = p.id"
+    ).fetchall()
+    if ref is not None:
+        rows = [row for row in rows if ref in (row[0], row[1])]
+        if len(rows) != 1:
+            return []
+    linked = []
+    for pid, name, local_path, status, url, cursor in rows:
+        if status != "idle" or url.rstrip("/") != cloud_url.rstrip("/") or cursor is None:
+            return []
+        linked.append(Linked(pid, name, root_dir / local_path, int(cursor)))
+    return linked
+
+
+def _remote_unchanged(cloud_url: str, token: str, project: Linked) -> bool:
+    """The cloud has no change after our cursor (one request)."""
+    query = urllib.parse.urlencode({"since": project.cursor, "limit": 1})
+    pid = urllib.parse.quote(project.id, safe="")
+    request = urllib.request.Request(
+        f"{cloud_url.rstrip('/')}/api/v1/projects/{pid}/changes?{query}",
+        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as reply:
+            page = json.loads(reply.read())
+    except (OSError, ValueError):
+        return False
+    return page.get("items") == [] and page.get("head_seq") == project.cursor
+
+
+def _local_clean(db: sqlite3.Connection, project: Linked) -> bool:
+    """Scan and plan exactly as a sync would: nothing to do, nothing to re-hash, nothing to
+    tidy up."""
+    if not project.folder.is_dir():
+        return False
+    pid = (project.id,)
+    db.execute("BEGIN")  # one snapshot of the three trees
+    try:
+        synced = {
+            row[0]: BaseEntry(*row)
+            for row in db.execute(
+                "SELECT path, sha256, revision, size, mtime_ns, inode FROM synced_entries "
+                "WHERE project_id = ?",
+                pid,
+            )
+        }
+        remote = {
+            row[0]: RemoteFile(*row)
+            for row in db.execute(
+                "SELECT path, revision, sha256, size FROM remote_entries WHERE project_id = ?",
+                pid,
+            )
+        }
+        index = {
+            row[0]: LocalFile(*row)
+            for row in db.execute(
+                "SELECT path, sha256, size, mtime_ns, inode FROM local_index WHERE project_id = ?",
+                pid,
+            )
+        }
+    finally:
+        db.execute("COMMIT")
+    rules = IgnoreRules.for_project(project.folder)
+    scanned = scan(project.folder, index=index.get, rules=rules)
+    if scanned.hashed or scanned.tree != index:
+        return False
+    if any(path.endswith(TEMP_SUFFIX) for path in scanned.ignored):
+        return False
+    return not plan(scanned.tree, remote, synced, is_ignored=rules).operations
+
+
+def _record_synced(db_file: Path, project_ids: list[str]) -> None:
+    """What a sync that found nothing to do records: the time (the store's UTC format)."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with contextlib.closing(sqlite3.connect(db_file, timeout=5)) as db, db:
+        db.executemany(
+            "UPDATE projects SET last_synced_at = ? WHERE id = ?", [(now, p) for p in project_ids]
+        )
