@@ -222,7 +222,8 @@ class Replica:
     def __post_init__(self) -> None:
         base = self.work / self.name
         base.mkdir(parents=True, exist_ok=True)
-        self.db = f"sqlite:///{base / 'state.db'}"
+        self.db_file = base / "state.db"
+        self.db = f"sqlite:///{self.db_file}"
         self.root = base / "root"
         self.env = {
             **os.environ,

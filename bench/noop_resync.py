@@ -5,8 +5,12 @@ files of 20 MiB in the first), the project is pushed once with ``project-filebro
 then, with nothing changed, are timed (whole commands, process start included, best and
 median of ``--repeat`` runs):
 
-* ours: ``project-filebrowser sync NAME`` (refresh from the cloud's change feed, full rescan
-  of the folder against the mtime/size/inode index, plan, nothing to do);
+* ours: ``project-filebrowser sync NAME``: one request to the cloud's change feed and a
+  stat-only walk of the whole folder, compared with the fingerprint the last clean check
+  recorded (``clean_scans``);
+* ours, full check: the same command with that fingerprint deleted before each run: the three
+  trees read, a full rescan against the mtime/size/inode index, the plan, nothing to do (what
+  the first no-op after any change costs);
 * ours in-process: ``ProjectSync.plan()`` alone (DB loads + scan + plan), no process start;
 * ``python -c pass`` and ``project-filebrowser --version``: the interpreter and import floor;
 * ``rclone sync SRC bench:`` to ``rclone serve webdav`` on loopback (it lists both sides and
@@ -22,10 +26,13 @@ rclone -> webdav.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sqlite3
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -78,9 +85,15 @@ asyncio.run(main())
 """
 
 
-def timed(command: list[str], env: dict[str, str], repeat: int) -> tuple[float, float]:
+def timed(
+    command: list[str],
+    env: dict[str, str],
+    repeat: int,
+    before: Callable[[], None] = lambda: None,
+) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
+        before()
         t0 = time.perf_counter()
         subprocess.run(command, env=env, check=True, capture_output=True)
         times.append(time.perf_counter() - t0)
@@ -110,8 +123,14 @@ def one_size(args: argparse.Namespace, files: int, big_files: int) -> list[list[
             print(f"[{files}]   took {push:.1f} s", flush=True)
             label = f"{data.files} files"
 
+            def forget_clean_scan() -> None:
+                with contextlib.closing(sqlite3.connect(replica.db_file)) as db, db:
+                    db.execute("DELETE FROM clean_scans")
+
+            full = timed(replica.args("sync", "noop"), replica.env, args.repeat, forget_clean_scan)
             ours = timed(replica.args("sync", "noop"), replica.env, args.repeat)
             rows.append([label, "project-filebrowser sync (no-op)", *fmt(ours), "1.0x"])
+            rows.append([label, "  the same, full check (no fingerprint)", *fmt(full), ""])
             if not args.no_in_process:
                 out = subprocess.run(
                     [

@@ -6,9 +6,7 @@ follow the command: ``project-filebrowser sync demo --db URL --root DIR``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import shutil
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial, wraps
@@ -113,6 +111,8 @@ def db_current(db_url: str | None) -> None:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # a command that needs no event loop (a no-op sync) does not load it
+
     return asyncio.run(coro)
 
 
@@ -265,6 +265,8 @@ def login(url: str, token: str | None, username: str | None, password: str | Non
 @_service_command
 async def projects(service: Any, cloud: bool) -> None:
     """List projects (linked here, or all in the cloud)."""
+    import shutil
+
     from rich.console import Console as RichConsole
     from rich.table import Table
 
@@ -358,6 +360,8 @@ async def _sync(service: Any, project: str | None, watch: bool) -> None:
             raise click.ClickException("no projects linked here; see `project-filebrowser link`")
     ok = await _sync_with_progress(service, ids)
     if watch:
+        import asyncio
+
         click.echo("watching for changes; Ctrl-C stops")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

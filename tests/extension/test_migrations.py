@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -88,6 +89,46 @@ def test_upgrade_downgrade_upgrade_with_data(state_db_url: str) -> None:
         assert entry is not None and entry.synced_at.tzinfo == timezone.utc
         assert session.get(CloudCursor, "p1").seq == 42  # type: ignore[union-attr]
     store.dispose()
+
+
+def test_any_write_to_a_tree_forgets_the_clean_scan(state_db_url: str) -> None:
+    """The triggers of 0004: an insert, update or delete in any of the three trees deletes
+    that project's clean scan, and no other project's."""
+    upgrade(state_db_url)
+    path = state_db_url.removeprefix("sqlite:///")
+    rows = {
+        "synced_entries": "(project_id, path, sha256, revision, size, mtime_ns, synced_at) "
+        "VALUES (?, 'f', 'h', 'r', 1, 1, '2026-12-02 00:00:00')",
+        "remote_entries": "(project_id, path, revision, sha256, size) VALUES (?, 'f', 'r', 'h', 1)",
+        "local_index": "(project_id, path, size, mtime_ns, inode, sha256) "
+        "VALUES (?, 'f', 1, 1, 1, 'h')",
+    }
+    store = Store(state_db_url)
+    with store.write() as session:
+        for pid in ("p1", "p2"):
+            session.add(
+                LocalProjectRow(
+                    id=pid, cloud_url="http://127.0.0.1:1", name=pid, owner="ann", local_path=pid
+                )
+            )
+    store.dispose()
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+
+        def marks() -> list[str]:
+            return [r[0] for r in db.execute("SELECT project_id FROM clean_scans ORDER BY 1")]
+
+        def mark() -> None:
+            db.execute("INSERT OR REPLACE INTO clean_scans VALUES ('p1', 7, 'd'), ('p2', 7, 'd')")
+
+        for table, values in rows.items():
+            for write in (
+                f"INSERT INTO {table} {values}",
+                f"UPDATE {table} SET size = 2 WHERE project_id = ?",
+                f"DELETE FROM {table} WHERE project_id = ?",
+            ):
+                mark()
+                db.execute(write, ("p1",))
+                assert marks() == ["p2"], (table, write)
 
 
 def test_upgrade_of_a_current_db_changes_nothing(state_db_url: str) -> None:

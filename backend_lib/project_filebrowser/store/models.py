@@ -179,3 +179,19 @@ class RemoteEntry(Base):
     revision: Mapped[str] = mapped_column(String(128))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+class CleanScan(Base):
+    """A fingerprint of the last scan that found a project in sync: its files' paths, sizes,
+    mtimes and inodes, the ignore rules and the cloud cursor it held for. A one-shot sync
+    whose stat-only walk gives the same fingerprint has nothing to do
+    (:mod:`..sync.quick`). Any write to the project's three trees deletes the row (SQLite
+    triggers, migration 0004), so it never outlives the trees it vouches for."""
+
+    __tablename__ = "clean_scans"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(64))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILE = ".projectignore"
 # Temp files of the engine's atomic downloads: ``.<name>.pfb-<random>.tmp`` in the target folder.
@@ -50,7 +52,11 @@ class IgnoreRules:
         self.lines = [*DEFAULT_RULES, *extra]
         # Without a .projectignore the defaults are tested by name (tens of thousands of
         # paths per plan); with one, pathspec decides (its rules may override the defaults).
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines) if extra else None
+        self._spec: pathspec.GitIgnoreSpec | None = None
+        if extra:
+            import pathspec  # loaded only for a project that has a .projectignore
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines(self.lines)
 
     @classmethod
     def for_project(cls, root: Path) -> IgnoreRules:
@@ -63,6 +69,13 @@ class IgnoreRules:
     def __call__(self, path: str) -> bool:
         if self._spec is None:
             return default_ignored(path)
+        return self._spec.match_file(path)
+
+    def ignores_file(self, path: str, name: str) -> bool:
+        """Whether the file ``path`` (last part ``name``) is ignored, where no folder on its
+        path is: the scanner's test, which never descends into an ignored folder."""
+        if self._spec is None:
+            return _name_ignored(name)
         return self._spec.match_file(path)
 
     def ignores_dir(self, path: str) -> bool:

@@ -11,11 +11,18 @@ a sync would) or "don't know", and every doubt is "don't know": a change on eith
 file the index cannot vouch for, an engine temp file to clean up, a project that is paused,
 failing or being synced by another process, a DB that is not a plain SQLite file at the
 head revision, a cloud that does not answer. The full sync then takes over.
+
+A check that finds a project clean records a fingerprint of its scan (``clean_scans``). The
+next check that finds the cloud cursor unchanged and the same fingerprint from a stat-only
+walk (no index, no trees, no plan) knows the plan would be the same empty one: everything
+that plan reads is either in the fingerprint or in the trees, and every write to the trees
+deletes the fingerprint (SQLite triggers).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sqlite3
 import urllib.parse
@@ -24,11 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .._version import __version__
 from ..store.location import HEAD_REVISION, plain_sqlite_file, sqlite_revision
 from .ignore import TEMP_SUFFIX, IgnoreRules
 from .lock import ProjectLock, lock_dir_for
 from .planner import plan
-from .scanner import scan
+from .scanner import ScanResult, scan, stat_scan
 from .trees import BaseEntry, LocalFile, RemoteFile
 
 REQUEST_TIMEOUT = 10.0
@@ -52,7 +60,7 @@ def up_to_date(
     if db_file is None or sqlite_revision(db_file) != HEAD_REVISION:
         return None
     try:
-        with contextlib.closing(sqlite3.connect(db_file, timeout=5)) as db:
+        with contextlib.closing(sqlite3.connect(db_file, timeout=5, isolation_level=None)) as db:
             projects = _linked(db, root_dir, cloud_url, ref)
             if not projects:
                 return None
@@ -109,12 +117,28 @@ def _remote_unchanged(cloud_url: str, token: str, project: Linked) -> bool:
 
 
 def _local_clean(db: sqlite3.Connection, project: Linked) -> bool:
-    """Scan and plan exactly as a sync would: nothing to do, nothing to re-hash, nothing to
-    tidy up."""
+    """Nothing to do locally: either a stat-only walk of the folder matches the fingerprint
+    of a clean scan recorded at this cursor (no tree written since: the triggers of
+    migration 0004 would have deleted it), or a scan and plan exactly as a sync would do
+    them find nothing to do, nothing to re-hash and nothing to tidy up (and record one)."""
     if not project.folder.is_dir():
         return False
+    rules = IgnoreRules.for_project(project.folder)
+    mark = db.execute(
+        "SELECT s.digest FROM clean_scans AS s JOIN cloud_cursors AS c "
+        "ON c.project_id = s.project_id AND c.seq = s.cursor WHERE s.project_id = ?",
+        (project.id,),
+    ).fetchone()
+    if mark is not None:
+        walked = stat_scan(project.folder, rules)
+        if mark[0] == fingerprint(project.folder, rules, walked):
+            return True
+    return _scan_and_plan(db, project, rules)
+
+
+def _scan_and_plan(db: sqlite3.Connection, project: Linked, rules: IgnoreRules) -> bool:
     pid = (project.id,)
-    db.execute("BEGIN")  # one snapshot of the three trees
+    db.execute("BEGIN")  # one snapshot of the three trees, and the clean scan recorded in it
     try:
         synced = {
             row[0]: BaseEntry(*row)
@@ -138,15 +162,42 @@ def _local_clean(db: sqlite3.Connection, project: Linked) -> bool:
                 pid,
             )
         }
-    finally:
+        cursor = db.execute("SELECT seq FROM cloud_cursors WHERE project_id = ?", pid).fetchone()
+        scanned = scan(project.folder, index=index.get, rules=rules)
+        clean = (
+            cursor == (project.cursor,)
+            and not scanned.hashed
+            and scanned.tree == index
+            and not any(path.endswith(TEMP_SUFFIX) for path in scanned.ignored)
+            and not plan(scanned.tree, remote, synced, is_ignored=rules).operations
+        )
+        if clean:
+            # Every entry came from the index because its lstat matched: the fingerprint of
+            # this scan is the one a stat-only walk of the same folder gives.
+            db.execute(
+                "INSERT OR REPLACE INTO clean_scans (project_id, cursor, digest) VALUES (?, ?, ?)",
+                (project.id, project.cursor, fingerprint(project.folder, rules, scanned)),
+            )
         db.execute("COMMIT")
-    rules = IgnoreRules.for_project(project.folder)
-    scanned = scan(project.folder, index=index.get, rules=rules)
-    if scanned.hashed or scanned.tree != index:
-        return False
-    if any(path.endswith(TEMP_SUFFIX) for path in scanned.ignored):
-        return False
-    return not plan(scanned.tree, remote, synced, is_ignored=rules).operations
+    except BaseException:
+        db.rollback()
+        raise
+    return clean
+
+
+def fingerprint(folder: Path, rules: IgnoreRules, scanned: ScanResult) -> str:
+    """What a plan of the folder depends on besides the trees: every file's path, size, mtime
+    and inode, what was ignored or skipped, the ignore rules, the folder and the engine's
+    version (a newer planner may decide differently)."""
+    state = (
+        __version__,
+        str(folder),
+        rules.lines,
+        sorted((f.path, f.size, f.mtime_ns, f.inode) for f in scanned.tree.values()),
+        sorted(scanned.ignored),
+        sorted(scanned.skipped),
+    )
+    return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
 def _record_synced(db_file: Path, project_ids: list[str]) -> None:

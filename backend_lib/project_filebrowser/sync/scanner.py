@@ -46,7 +46,7 @@ def _walk(
     root: Path, rel: str, result: ScanResult, rules: IgnoreRules
 ) -> Iterator[tuple[str, os.stat_result]]:
     try:
-        entries = list(os.scandir(root / rel if rel else root))
+        entries = list(os.scandir(f"{root}/{rel}" if rel else root))  # str: no Path per folder
     except (FileNotFoundError, NotADirectoryError):
         return
     except PermissionError:
@@ -57,28 +57,31 @@ def _walk(
         result.tree[marker.path] = marker
         return
     for entry in entries:
-        path = f"{rel}/{entry.name}" if rel else entry.name
-        if "\\" in entry.name:
+        name = entry.name
+        path = f"{rel}/{name}" if rel else name
+        if "\\" in name:
             result.skipped.append((path, "unsupported_name"))
             continue
         try:
+            # A folder is known from the listing itself (d_type): only files cost an lstat.
+            if entry.is_dir(follow_symlinks=False):
+                if rules.ignores_dir(path):
+                    result.ignored.append(path + "/")
+                else:
+                    yield from _walk(root, path, result, rules)
+                continue
             st = entry.stat(follow_symlinks=False)
         except FileNotFoundError:
             continue
-        if stat.S_ISLNK(st.st_mode):
-            result.skipped.append((path, "symlink"))
-        elif stat.S_ISDIR(st.st_mode):
-            if rules.ignores_dir(path):
-                result.ignored.append(path + "/")
-            else:
-                yield from _walk(root, path, result, rules)
-        elif stat.S_ISREG(st.st_mode):
-            if entry.name == FOLDER_MARKER:
+        if stat.S_ISREG(st.st_mode):
+            if name == FOLDER_MARKER:
                 result.skipped.append((path, "reserved_name"))
-            elif rules(path):
+            elif rules.ignores_file(path, name):
                 result.ignored.append(path)
             else:
                 yield path, st
+        elif stat.S_ISLNK(st.st_mode):
+            result.skipped.append((path, "symlink"))
         else:
             result.skipped.append((path, "special_file"))
 
@@ -115,4 +118,13 @@ def scan(
             result.skipped.append((path, "changing"))
             continue
         result.tree[path] = LocalFile(path, sha256, size, st.st_mtime_ns, st.st_ino)
+    return result
+
+
+def stat_scan(root: Path, rules: IgnoreRules) -> ScanResult:
+    """The walk of :func:`scan` without an index and without reading a byte: each file's
+    entry holds its size, mtime and inode as ``lstat`` gives them, and no sha256 (``""``)."""
+    result = ScanResult()
+    for path, st in _walk(root, "", result, rules):
+        result.tree[path] = LocalFile(path, "", st.st_size, st.st_mtime_ns, st.st_ino)
     return result
