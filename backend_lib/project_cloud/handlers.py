@@ -680,7 +680,8 @@ class BatchHandler(BaseHandler):
     """``POST /projects/{id}/batch``: many small files in one request and one transaction.
 
     The body is the manifest - one line of JSON, ``{"items": [{path, size, sha256,
-    if_match?, if_none_match?}]}`` - then ``\n``, then each file's bytes in manifest order.
+    if_match?, if_none_match?, stored?}]}`` - then ``\n``, then each file's bytes in
+    manifest order (none for a ``stored`` item).
     The reply has one result per item; each file succeeds or fails as its own upload would.
     """
 

@@ -137,6 +137,7 @@ class FileVersion(Base):
         UniqueConstraint("project_id", "revision", name="uq_file_versions_revision"),
         Index("ix_file_versions_project_seq", "project_id", "seq"),
         Index("ix_file_versions_project_path_seq", "project_id", "path", "seq"),
+        Index("ix_file_versions_project_sha256", "project_id", "sha256"),
         CheckConstraint("op IN ('put', 'delete', 'move', 'moved')", name="ck_file_versions_op"),
     )
 

@@ -397,7 +397,8 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                     "description": (
                         "The manifest as one line of JSON (schema BatchManifest, at most "
                         f"{MAX_BATCH_ITEMS} items), a newline, then each item's bytes in "
-                        f"manifest order. At most {MAX_BATCH_BODY} bytes in all."
+                        "manifest order (none for a stored item: it reuses content the "
+                        f"project holds). At most {MAX_BATCH_BODY} bytes in all."
                     ),
                     "content": {
                         "application/vnd.project-cloud.batch": {

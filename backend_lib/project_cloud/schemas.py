@@ -166,10 +166,14 @@ class MoveRequest(_Request):
 
 
 class BatchItem(_Request):
-    """One file of a batch upload; its bytes follow the manifest in the body, in order."""
+    """One file of a batch upload; its bytes follow the manifest in the body, in order
+    (none for an item sent by reference: ``stored``)."""
 
     path: str = Field(min_length=1, max_length=4096)
-    size: int = Field(ge=0, description="Byte count of this file's part of the body.")
+    size: int = Field(
+        ge=0,
+        description="Byte count of the file (and of its part of the body, unless stored).",
+    )
     sha256: str = Field(
         pattern=r"^[0-9a-fA-F]{64}$",
         description="SHA-256 of the bytes; a file whose bytes differ is refused "
@@ -180,6 +184,12 @@ class BatchItem(_Request):
     )
     if_none_match: str | None = Field(
         default=None, description="As the If-None-Match header (* = create only)."
+    )
+    stored: bool = Field(
+        default=False,
+        description="No bytes follow for this item: the project already holds content with "
+        "this SHA-256 and size (any file, any revision), which the new revision reuses. If "
+        "it holds none, the item fails with 409 unknown_content and the bytes must be sent.",
     )
 
 

@@ -982,10 +982,11 @@ class CloudService:
         Each file is checked and recorded exactly as :meth:`put_file` would (its own
         revision and seq; a file that fails - stale precondition, bad path, bytes that do
         not match its SHA-256 - fails alone and changes nothing), but the blobs are flushed
-        once and the revisions committed in one transaction."""
+        once and the revisions committed in one transaction. A ``stored`` item brings no
+        bytes: it reuses content this project already holds (:meth:`_held`)."""
         if len(items) > MAX_BATCH_ITEMS:
             raise InvalidRequest(f"a batch holds at most {MAX_BATCH_ITEMS} files", "invalid_batch")
-        if sum(item.size for item in items) != len(payload):
+        if sum(item.size for item in items if not item.stored) != len(payload):
             raise InvalidRequest(
                 "the body's length does not match the sizes in the manifest", "invalid_batch"
             )
@@ -995,10 +996,12 @@ class CloudService:
             self._project(s, principal, project_id, "write")  # refuse before storing bytes
         failed: dict[int, ServiceError] = {}
         puts: list[tuple[int, _Put]] = []
+        reused: list[tuple[int, _Put]] = []
         contents: list[tuple[str, memoryview]] = []
         offset = 0
         for index, item in enumerate(items):
-            data, offset = payload[offset : offset + item.size], offset + item.size
+            if not item.stored:
+                data, offset = payload[offset : offset + item.size], offset + item.size
             try:
                 _check_path(item.path)
                 if item.size > self.max_file_size:
@@ -1007,18 +1010,28 @@ class CloudService:
             except ServiceError as exc:
                 failed[index] = exc
                 continue
-            sha256 = item.sha256.lower()
-            puts.append((index, _Put(item.path, sha256, item.size, pre)))
-            contents.append((sha256, data))
+            put = _Put(item.path, item.sha256.lower(), item.size, pre)
+            if item.stored:
+                reused.append((index, put))
+            else:
+                puts.append((index, put))
+                contents.append((put.sha256, data))
         with read_session(self.engine) as s:
             known = self._packed(s, {sha256 for sha256, _data in contents})
+            held = self._held(s, project_id, {put.sha256 for _index, put in reused})
         matched, packed = self.blobs.write_pack(contents, set(known))
         for (index, _put), good in zip(puts, matched, strict=True):
             if not good:
                 failed[index] = InvalidRequest(
                     "the bytes' SHA-256 is not the one announced", "checksum_mismatch"
                 )
-        puts = [(index, put) for index, put in puts if index not in failed]
+        for index, put in reused:
+            if held.get(put.sha256) != put.size:
+                failed[index] = Conflict(
+                    "this project holds no content with that SHA-256 and size; send the bytes",
+                    "unknown_content",
+                )
+        puts = sorted((p for p in [*puts, *reused] if p[0] not in failed), key=lambda p: p[0])
         outcomes: dict[int, tuple[schemas.FileVersion, bool] | ServiceError] = dict(failed)
         seq = 0
         if puts:
@@ -1170,6 +1183,25 @@ class CloudService:
             )
             result.append((version, head is None or head.deleted))
         return result
+
+    def _held(self, s: Session, project_id: str, shas: Iterable[str]) -> dict[str, int]:
+        """The size of each of these contents that a revision of this project (any path,
+        history included) has, and whose bytes the blob store still holds: content a writer
+        of the project could read anyway, so reusing it reveals nothing of other projects."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(shas):
+            rows = s.execute(
+                select(FileVersion.sha256, FileVersion.size)
+                .where(FileVersion.project_id == project_id, FileVersion.sha256.in_(chunk))
+                .distinct()
+            )
+            found.update((str(sha256), int(size)) for sha256, size in rows)
+        packed = self._packed(s, found)
+        return {
+            sha256: size
+            for sha256, size in found.items()
+            if sha256 in packed or self.blobs.exists(sha256)
+        }
 
     def _packed(self, s: Session, shas: Iterable[str]) -> dict[str, PackEntry]:
         """Where the packed ones among these blobs are."""

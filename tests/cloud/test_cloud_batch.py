@@ -180,3 +180,62 @@ def test_small_files_are_packed_once(alice: User, project: dict[str, Any], cloud
         assert got.status_code == 200 and got.content == data
         assert got.headers["Content-Length"] == str(len(data))
     assert cloud.service.blobs.temp_files() == []
+
+
+def test_stored_items_reuse_the_projects_own_content(
+    alice: User, bob: User, project: dict[str, Any]
+) -> None:
+    """A ``stored`` item brings no bytes: it reuses content this project holds (history
+    included); content it does not hold - unknown, another project's, or another size - fails
+    that item alone with 409 unknown_content."""
+    big = bytes(range(256)) * 8192  # 2 MiB: what a copied data file saves
+    r = post(
+        alice, project, body([item("data/big.bin", big), item("old.txt", b"old")], big, b"old")
+    )
+    assert [x["status"] for x in r.json()["items"]] == [201, 201]
+    gone = alice.client.delete(
+        f"/projects/{project['id']}/files/old.txt",
+        headers={"If-Match": r.json()["items"][1]["version"]["revision"]},
+    )
+    assert gone.status_code == 204
+    other = alice.client.post("/projects", json={"name": "other"}).json()
+    secret = b"only in the other project"
+    assert post(alice, other, body([item("s.txt", secret)], secret)).status_code == 200
+    before = head_seq(alice, project)
+
+    r = post(
+        alice,
+        project,
+        body(
+            [
+                item("copy/big.bin", big, stored=True),  # a copy of a live file
+                item("again.txt", b"old", stored=True),  # content only in history
+                item("new.txt", b"new"),  # bytes, beside references
+                item("nope.txt", b"never uploaded", stored=True),
+                item("leak.txt", secret, stored=True),  # another project's content
+                {**item("short.bin", big, stored=True), "size": 5},  # the wrong size
+            ],
+            b"new",
+        ),
+    )
+    assert r.status_code == 200, r.text
+    results = r.json()["items"]
+    assert [x["status"] for x in results] == [201, 201, 201, 409, 409, 409]
+    assert {x["error"]["code"] for x in results[3:]} == {"unknown_content"}
+    base = f"/projects/{project['id']}/files"
+    assert alice.client.get(f"{base}/copy/big.bin").content == big
+    assert alice.client.get(f"{base}/again.txt").content == b"old"
+    assert alice.client.get(f"{base}/new.txt").content == b"new"
+    for missing in ("nope.txt", "leak.txt", "short.bin"):
+        assert alice.client.get(f"{base}/{missing}").status_code == 404
+    assert head_seq(alice, project) == before + 3
+    p = alice.client.get(f"/projects/{project['id']}").json()
+    assert p["file_count"] == 4 and p["size_bytes"] == 2 * len(big) + 6
+
+    # a stored item's size is not part of the body: bytes for it are a malformed batch
+    r = post(alice, project, body([item("x.bin", big, stored=True)], big))
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_batch"
+    # and bob, who cannot see the project, learns nothing
+    r = post(bob, project, body([item("y.bin", big, stored=True)]))
+    assert r.status_code == 404
+    assert head_seq(alice, project) == before + 3

@@ -189,3 +189,23 @@ def test_plan_is_sorted_and_deterministic() -> None:
     first = plan(loc, {}, {})
     assert [op.path for op in first.operations] == ["a", "b", "c"]
     assert plan(loc, {}, {}) == first
+
+
+def test_an_upload_of_content_the_remote_tree_holds_is_sent_by_reference() -> None:
+    a, copy, other, empty = "data/a.csv", "copy/a.csv", "b.csv", "e.txt"
+    trees = (
+        {
+            a: local("rows", a),
+            copy: local("rows", copy),
+            other: local("new", other),
+            empty: local("", empty),
+            "z.txt": local("", "z.txt"),  # unchanged, empty: the remote tree holds sha("")
+        },
+        {a: remote("rows", "r1", a), "z.txt": remote("", "r2", "z.txt")},
+        {a: base("rows", "r1", a), "z.txt": base("", "r2", "z.txt")},
+    )
+    assert plan(*trees).operations == [
+        Upload(other, local("new", other), if_match=None),
+        Upload(copy, local("rows", copy), if_match=None, stored=True),
+        Upload(empty, local("", empty), if_match=None),  # nothing to save on an empty file
+    ]

@@ -216,3 +216,58 @@ def test_empty_folders_are_synced(pair: tuple[Replica, Replica]) -> None:
     a.sync()
     b.sync()
     assert not (b.root / "notes").exists()
+
+
+def test_a_copied_file_is_sent_by_reference(
+    pair: tuple[Replica, Replica], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Content the cloud already holds in the project is not uploaded again: a copy of a big
+    file travels as a stored batch item (no PUT of its bytes), and the other replica gets
+    the full bytes."""
+    import logging
+    import shutil
+
+    a, b = pair
+    data = os.urandom(3 << 20)  # bigger than a batch file: its bytes would go by PUT
+    a.write("data/big.bin", data)
+    a.sync()
+    shutil.copytree(a.root / "data", a.root / "copy")
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        result = a.sync()
+    assert result.operations == 1 and result.pending == 0
+    requests = [r.getMessage() for r in caplog.records if r.name == "tornado.access"]
+    assert any(" POST " in line and line.split()[2].endswith("/batch") for line in requests)
+    assert not any(" PUT " in line for line in requests), requests
+    b.sync()
+    assert b.read("copy/big.bin") == data and b.read("data/big.bin") == data
+
+
+def test_a_reference_the_cloud_does_not_hold_is_sent_with_its_bytes(
+    pair: tuple[Replica, Replica], caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the remote tree vouches for content the cloud does not have (a state DB that
+    drifted), the cloud answers unknown_content and the engine uploads the bytes."""
+    import logging
+    import sqlite3
+
+    a, b = pair
+    a.write("seen.txt", b"x")
+    a.sync()
+    data = b"never uploaded before " * 100
+    # an ignored path the planner leaves alone, but whose content the remote tree "has"
+    db = sqlite3.connect(a.root.parent / "state.db")
+    with db:
+        db.execute(
+            "INSERT INTO remote_entries VALUES (?, 'junk.pyc', 'r-none', ?, ?)",
+            (a.project_id, hashlib.sha256(data).hexdigest(), len(data)),
+        )
+    db.close()
+    a.write("new.txt", data)
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        result = a.sync()
+    assert result.pending == 0
+    requests = [r.getMessage().split()[1:3] for r in caplog.records if r.name == "tornado.access"]
+    batch = requests.index(["POST", f"/api/v1/projects/{a.project_id}/batch"])  # by reference
+    assert ["PUT", f"/api/v1/projects/{a.project_id}/files/new.txt"] in requests[batch:]
+    b.sync()
+    assert b.read("new.txt") == data

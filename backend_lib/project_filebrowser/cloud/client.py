@@ -54,12 +54,14 @@ class ChangePage(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class BatchFile:
-    """One file of a batch upload: its bytes, their SHA-256, and the revision it replaces
+    """One file of a batch upload: its bytes (None: the project holds this content
+    already, send it by reference), their SHA-256 and size, and the revision it replaces
     (None: create only)."""
 
     path: str
-    data: bytes
+    data: bytes | None
     sha256: str
+    size: int
     if_match: str | None
 
 
@@ -284,19 +286,22 @@ class CloudClient:
     ) -> list[FileVersion | CloudError]:
         """Upload many small files in one request (``POST /projects/{id}/batch``); returns,
         per file and in order, its new version or the error a single upload would have
-        raised (412 :class:`PreconditionFailed`, a checksum mismatch ...)."""
+        raised (412 :class:`PreconditionFailed`, a checksum mismatch, 409 unknown_content
+        for a file sent by reference that the cloud does not hold ...)."""
         manifest = {
             "items": [
                 {
                     "path": item.path,
-                    "size": len(item.data),
+                    "size": item.size,
                     "sha256": item.sha256,
                     **({"if_match": item.if_match} if item.if_match else {"if_none_match": "*"}),
+                    **({"stored": True} if item.data is None else {}),
                 }
                 for item in items
             ]
         }
-        body = b"".join([json.dumps(manifest).encode("utf-8"), b"\n", *(i.data for i in items)])
+        parts = [item.data for item in items if item.data is not None]
+        body = b"".join([json.dumps(manifest).encode("utf-8"), b"\n", *parts])
         url = f"/projects/{quote(project_id, safe='')}/batch"
         reply = await self._json(
             "POST", url, content=lambda: body, headers={"Content-Type": BATCH_CONTENT_TYPE}

@@ -17,7 +17,8 @@ For each path it compares local vs base and remote vs base (the design's table):
 
 A path new on one side is an upload or a download; new on both sides with the same content
 is recorded, with different content it is a conflict. A local delete and a local add of the
-same content in one plan become a ``MoveRemote``. Ignored paths get no operation. A plan
+same content in one plan become a ``MoveRemote``; an upload of content the remote tree holds
+at another path is marked ``stored`` (sent by reference). Ignored paths get no operation. A plan
 that deletes more than ``max_delete_fraction`` of a project on either side carries a
 ``DeleteGuard`` and must not run until the user confirms.
 
@@ -27,7 +28,7 @@ No I/O happens here: after a crash the engine simply plans again.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .trees import (
     BaseEntry,
@@ -45,11 +46,14 @@ MIN_GUARDED_DELETES = 10
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """Push local content; ``if_match`` is the base revision, None means create-only."""
+    """Push local content; ``if_match`` is the base revision, None means create-only.
+    ``stored``: the remote tree holds this content already (at another path), so the bytes
+    need not travel: the cloud is asked to reuse it."""
 
     path: str
     local: LocalFile
     if_match: str | None
+    stored: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +219,19 @@ def _pair_moves(operations: list[Operation], synced: SyncedTree) -> list[Operati
     return result
 
 
+def _mark_stored(operations: list[Operation], remote: RemoteTree) -> list[Operation]:
+    """Mark the uploads of content the remote tree already has (a copied file or folder)."""
+    if not any(isinstance(op, Upload) for op in operations):
+        return operations
+    held = {file.sha256 for file in remote.values()}
+    return [
+        replace(op, stored=True)
+        if isinstance(op, Upload) and op.local.size > 0 and op.local.sha256 in held
+        else op
+        for op in operations
+    ]
+
+
 def _guard(
     operations: list[Operation], synced: SyncedTree, max_delete_fraction: float
 ) -> DeleteGuard | None:
@@ -244,6 +261,6 @@ def plan(
         op = _plan_path(path, local.get(path), remote.get(path), synced.get(path))
         if op is not None:
             result.operations.append(op)
-    result.operations = _pair_moves(result.operations, synced)
+    result.operations = _mark_stored(_pair_moves(result.operations, synced), remote)
     result.guard = _guard(result.operations, synced, max_delete_fraction)
     return result

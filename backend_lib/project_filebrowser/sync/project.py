@@ -58,6 +58,8 @@ BATCH_MAX_FILES = 500
 BATCH_MAX_BYTES = 8 << 20
 # Cloud error codes that mean "the bytes changed while they were read": retry later.
 STALE_UPLOAD_CODES = frozenset({"checksum_mismatch", "sha256_mismatch", "content_changed"})
+# A file sent by reference whose content the cloud does not hold: send its bytes.
+UNKNOWN_CONTENT = "unknown_content"
 
 
 class Stale(Exception):
@@ -92,21 +94,23 @@ def _transfer_size(op: Operation) -> int:
 
 
 def _batches(ops: list[Operation]) -> tuple[list[Operation], list[list[Upload]]]:
-    """Split operations into those run one by one and batches of small uploads."""
+    """Split operations into those run one by one and batches of uploads: small files, and
+    files of any size sent by reference (no bytes travel)."""
     singles: list[Operation] = []
     batches: list[list[Upload]] = []
     current: list[Upload] = []
     size = 0
     for op in ops:
-        if not isinstance(op, Upload) or op.local.size > BATCH_FILE_MAX:
+        if not isinstance(op, Upload) or (not op.stored and op.local.size > BATCH_FILE_MAX):
             singles.append(op)
             continue
-        if current and (len(current) >= BATCH_MAX_FILES or size + op.local.size > BATCH_MAX_BYTES):
+        weight = 0 if op.stored else op.local.size
+        if current and (len(current) >= BATCH_MAX_FILES or size + weight > BATCH_MAX_BYTES):
             batches.append(current)
             current, size = [], 0
         current.append(op)
-        size += op.local.size
-    if len(current) == 1:
+        size += weight
+    if len(current) == 1 and not current[0].stored:
         singles.extend(current)  # one file: a plain upload
     elif current:
         batches.append(current)
@@ -257,7 +261,7 @@ class ProjectSync:
             singles, batches = _batches(ops)
             outcomes = await asyncio.gather(
                 *(self._run_one(op, result) for op in singles),
-                *(self._run_batch(batch) for batch in batches),
+                *(self._run_batch(batch, result) for batch in batches),
                 return_exceptions=True,
             )
             stale += sum(isinstance(outcome, Stale) for outcome in outcomes)
@@ -295,10 +299,11 @@ class ProjectSync:
                 raise
         self._finished([op])
 
-    async def _run_batch(self, ops: list[Upload]) -> int:
+    async def _run_batch(self, ops: list[Upload], result: CycleResult) -> int:
         """Upload small files together: one request, one cloud transaction, one local
-        transaction. Each file still succeeds or goes stale on its own; returns how many
-        went stale."""
+        transaction. Each file still succeeds or goes stale on its own; a file sent by
+        reference whose content the cloud turns out not to hold is sent again with its
+        bytes. Returns how many went stale."""
         async with self.transfers:
             files, changed = await asyncio.to_thread(self._read_batch, ops)
             sent = [op for op in ops if op.path in files]
@@ -309,10 +314,13 @@ class ProjectSync:
             )
         done: list[tuple[Upload, FileVersion]] = []
         stale: list[str] = list(changed)
+        resend: list[Upload] = []
         failure: CloudError | None = None
         for op, outcome in zip(sent, outcomes, strict=True):
             if isinstance(outcome, FileVersion):
                 done.append((op, outcome))
+            elif op.stored and outcome.code == UNKNOWN_CONTENT:
+                resend.append(op)
             elif _stale_reply(outcome):
                 stale.append(op.path)
             else:
@@ -328,6 +336,11 @@ class ProjectSync:
             log.info("project-filebrowser: %s is stale; planning again", path)
         if done:
             self._finished([op for op, _version in done])
+        for op in resend:  # a plain upload streams the file, whatever its size
+            try:
+                await self._run_one(op, result)
+            except Stale:
+                stale.append(op.path)
         if failure is not None:
             raise failure
         return len(stale)
@@ -346,20 +359,21 @@ class ProjectSync:
         files: dict[str, BatchFile] = {}
         changed: list[str] = []
         for op in ops:
+            local = op.local
+            data: bytes | None = None  # by reference: an unchanged lstat vouches for the hash
             try:
-                self._check_local(op.local)
-                data = (
-                    b""
-                    if is_folder_marker(op.path)
-                    else _read_at_most(self.root / op.path, op.local.size + 1)
-                )
+                self._check_local(local)
+                if is_folder_marker(op.path):
+                    data = b""
+                elif not op.stored:
+                    data = _read_at_most(self.root / op.path, local.size + 1)
             except (LocalChanged, FileNotFoundError):
                 changed.append(op.path)
                 continue
-            if len(data) != op.local.size:
+            if data is not None and len(data) != local.size:
                 changed.append(op.path)
                 continue
-            files[op.path] = BatchFile(op.path, data, op.local.sha256, op.if_match)
+            files[op.path] = BatchFile(op.path, data, local.sha256, local.size, op.if_match)
         return files, changed
 
     async def _apply(self, op: Operation, result: CycleResult) -> None:
