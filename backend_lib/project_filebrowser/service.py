@@ -22,6 +22,7 @@ from ._version import __version__
 from .cloud.client import CloudClient, CloudError
 from .cloud.stream import ChangeStream
 from .events import EventBus
+from .memory import limit_heap_growth
 from .schemas import (
     CloudProject,
     CloudStatus,
@@ -133,6 +134,8 @@ class ProjectFileBrowserService:
         (``background=False``: only run the jobs asked for, as the one-shot CLI does)."""
         if self.store is None:
             return
+        if background:  # a long-running process: keep its resident memory to what it uses
+            limit_heap_growth()
         token = self.settings.cloud_token
         if not self.cloud_url:
             try:

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ..cloud.client import CloudClient, CloudError
 from ..cloud.stream import ChangeStream
 from ..events import EventBus
+from ..memory import release_free_memory
 from ..schemas import (
     ConflictEvent,
     ConflictModel,
@@ -289,6 +290,8 @@ class SyncManager:
         finally:
             self._finish(handle, state, error)
             self._running.pop(project_id, None)
+            if not self._running:
+                release_free_memory()  # what a big sync's buffers left on the heap
             deferred = self._deferred.pop(project_id, None)
             if deferred is not None:
                 self._queued[project_id] = deferred
