@@ -100,6 +100,7 @@ def test_default_rules_by_name_agree_with_pathspec() -> None:
     from project_filebrowser.sync.ignore import DEFAULT_RULES, default_ignored
 
     spec = pathspec.GitIgnoreSpec.from_lines(DEFAULT_RULES)
+    rules = IgnoreRules()  # the same tests, with its per-folder cache
     names = [
         "a", "notes.txt", ".git", "__pycache__", ".ipynb_checkpoints", "m.pyc", "m.py",
         ".DS_Store", "x.DS_Store", "~$doc.docx", "a~$b", ".f.pfb.tmp", "pfb.tmp", ".gitignore",
@@ -109,7 +110,8 @@ def test_default_rules_by_name_agree_with_pathspec() -> None:
     for depth in (1, 2, 3):
         for parts in itertools.product(names, repeat=depth):
             path = "/".join(parts)
-            assert default_ignored(path) == spec.match_file(path), path
+            assert default_ignored(path) == spec.match_file(path) == rules(path), path
             assert default_ignored(path, is_dir=True) == spec.match_file(path + "/"), path
+            assert rules.ignores_dir(path) == spec.match_file(path + "/"), path
             checked += 1
     assert checked == len(names) + len(names) ** 2 + len(names) ** 3

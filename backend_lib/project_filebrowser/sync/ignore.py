@@ -53,6 +53,7 @@ class IgnoreRules:
         # Without a .projectignore the defaults are tested by name (tens of thousands of
         # paths per plan); with one, pathspec decides (its rules may override the defaults).
         self._spec: pathspec.GitIgnoreSpec | None = None
+        self._folders: dict[str, bool] = {}
         if extra:
             import pathspec  # loaded only for a project that has a .projectignore
 
@@ -68,8 +69,17 @@ class IgnoreRules:
 
     def __call__(self, path: str) -> bool:
         if self._spec is None:
-            return default_ignored(path)
+            folder, _, name = path.rpartition("/")
+            return _name_ignored(name) or (bool(folder) and self._folder_ignored(folder))
         return self._spec.match_file(path)
+
+    def _folder_ignored(self, folder: str) -> bool:
+        """default_ignored(folder, is_dir=True), once per folder: a plan asks for every
+        path of three trees, and most share their folders."""
+        known = self._folders.get(folder)
+        if known is None:
+            known = self._folders[folder] = default_ignored(folder, is_dir=True)
+        return known
 
     def ignores_file(self, path: str, name: str) -> bool:
         """Whether the file ``path`` (last part ``name``) is ignored, where no folder on its
