@@ -15,7 +15,7 @@ import httpx
 from project_filebrowser.sync.ignore import IGNORE_FILE, IgnoreRules
 from project_filebrowser.sync.quick import fingerprint, up_to_date
 from project_filebrowser.sync.scanner import stat_scan
-from support.cli import Cli
+from support.cli import Cli, logged_in
 from support.cloud import ServerThread
 
 
@@ -40,10 +40,7 @@ def _settle(cli: Cli) -> None:
 def test_a_clean_scan_vouches_for_an_unchanged_folder_only(
     cloud: ServerThread, tmp_path: Path
 ) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
-    a = Cli(tmp_path, "a")
-    assert a("login", cloud.url, "--token", token).returncode == 0
+    a, token = logged_in(cloud, tmp_path)
     assert a("create", "demo").returncode == 0
     folder = a.root / "projects" / "demo"
     (folder / "notes").mkdir()

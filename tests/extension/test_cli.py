@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.sync.lock import ProjectLock
-from support.cli import Cli
+from support.cli import Cli, logged_in
 from support.cloud import ServerThread
 
 
@@ -61,9 +61,7 @@ def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Pat
 
 
 def test_errors_are_one_line_with_exit_status(cloud: ServerThread, tmp_path: Path) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    a = Cli(tmp_path, "a")
-    assert a("login", cloud.url, "--token", cloud.service.issue_token("ann")).returncode == 0
+    a, _token = logged_in(cloud, tmp_path)
 
     run = a("sync", "nope")
     assert run.returncode == 1
@@ -81,9 +79,7 @@ def test_errors_are_one_line_with_exit_status(cloud: ServerThread, tmp_path: Pat
 def test_second_process_waits_for_the_lock_and_says_who(
     cloud: ServerThread, tmp_path: Path
 ) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    a = Cli(tmp_path, "a")
-    assert a("login", cloud.url, "--token", cloud.service.issue_token("ann")).returncode == 0
+    a, _token = logged_in(cloud, tmp_path)
     assert a("create", "locked").returncode == 0
     store = Store(a.db)
     with store.read() as session:
@@ -107,10 +103,7 @@ def test_sync_watch_keeps_syncing_until_interrupted(cloud: ServerThread, tmp_pat
 
     import httpx
 
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
-    a = Cli(tmp_path, "a")
-    assert a("login", cloud.url, "--token", token).returncode == 0
+    a, token = logged_in(cloud, tmp_path)
     assert a("create", "watched").returncode == 0
     process = a.popen("sync", "watched", "--watch")
     try:
@@ -143,10 +136,7 @@ def test_a_sync_with_nothing_to_do_skips_the_service(cloud: ServerThread, tmp_pa
     from project_filebrowser.store import Job
     from project_filebrowser.sync.quick import up_to_date
 
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
-    a = Cli(tmp_path, "a")
-    assert a("login", cloud.url, "--token", token).returncode == 0
+    a, token = logged_in(cloud, tmp_path)
     assert a("create", "demo").returncode == 0
     folder = a.root / "projects" / "demo"
     (folder / "notes").mkdir()

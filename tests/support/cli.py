@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from support.cloud import ServerThread
 
 
 class Cli:
@@ -34,3 +38,13 @@ class Cli:
         process = self.popen(*args)
         out, err = process.communicate(timeout=120)
         return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def logged_in(cloud: ServerThread, home: Path, name: str = "a") -> tuple[Cli, str]:
+    """A CLI "machine" logged in to ``cloud`` as ann (created here), and ann's token."""
+    cloud.service.create_user("ann", "pw-ann-123")
+    token = cloud.service.issue_token("ann")
+    cli = Cli(home, name)
+    run = cli("login", cloud.url, "--token", token)
+    assert run.returncode == 0, run.stderr
+    return cli, token
