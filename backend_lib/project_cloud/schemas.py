@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9_-])?$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
@@ -185,7 +185,7 @@ class BatchItem(_Request):
     if_none_match: str | None = Field(
         default=None, description="As the If-None-Match header (* = create only)."
     )
-    stored: bool = Field(
+    stored: StrictBool = Field(
         default=False,
         description="No bytes follow for this item: the project already holds content with "
         "this SHA-256 and size (any file, any revision), which the new revision reuses. If "

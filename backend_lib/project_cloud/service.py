@@ -1000,8 +1000,8 @@ class CloudService:
         contents: list[tuple[str, memoryview]] = []
         offset = 0
         for index, item in enumerate(items):
-            if not item.stored:
-                data, offset = payload[offset : offset + item.size], offset + item.size
+            sent = 0 if item.stored else item.size  # a stored item has no part of the body
+            data, offset = payload[offset : offset + sent], offset + sent
             try:
                 _check_path(item.path)
                 if item.size > self.max_file_size:

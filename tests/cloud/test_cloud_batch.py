@@ -118,6 +118,7 @@ def test_bad_batches_change_nothing(alice: User, bob: User, project: dict[str, A
         (body([item("x.txt", b"xyz")], b"x"), 400, "invalid_batch"),
         (body([item("x.txt", b"x"), item("x.txt", b"x")], b"x", b"x"), 400, "invalid_batch"),
         (body([{**item("x.txt", b"x"), "mode": "force"}], b"x"), 400, "invalid_request"),
+        (body([{**item("x.txt", b"x"), "stored": "yes"}]), 400, "invalid_request"),
         (body([item(f"f{i}", b"") for i in range(1001)]), 400, "invalid_batch"),
         (b"{" + b" " * (1024 * 1024) + b"}\n", 413, "body_too_large"),  # manifest > 1 MiB
     ]

@@ -360,7 +360,9 @@ class ProjectSync:
         changed: list[str] = []
         for op in ops:
             local = op.local
-            data: bytes | None = None  # by reference: an unchanged lstat vouches for the hash
+            # By reference, no bytes are read: an unchanged lstat vouches for the scan's hash,
+            # as it does for the index (a file too fresh to trust is hashed again next scan).
+            data: bytes | None = None
             try:
                 self._check_local(local)
                 if is_folder_marker(op.path):
