@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ui_support import ARTIFACTS, CHROMIUM, Lab
+from ui_support import ARTIFACTS, CHROMIUM, Lab, TwoLabs
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +41,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 
 @pytest.fixture(scope="module")
+def two_labs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoLabs]:
+    """Two JupyterLab servers of one user on one standalone cloud (see ``TwoLabs``)."""
+    pair = TwoLabs.start(tmp_path_factory.mktemp("two-labs"))
+    try:
+        yield pair
+    finally:
+        pair.stop()
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -55,8 +65,8 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture(scope="module")
-def page(lab: Lab, browser: Any) -> Iterator[Any]:
+def new_page(browser: Any) -> Any:
+    """A page in a context of its own (its own storage), errors of its console printed."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(20_000)
     page = context.new_page()
@@ -66,8 +76,23 @@ def page(lab: Lab, browser: Any) -> Iterator[Any]:
             message.type == "error" and print(f"[browser console] {message.text}", file=sys.stderr)
         ),
     )
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(lab: Lab, browser: Any) -> Iterator[Any]:
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def two_pages(two_labs: TwoLabs, browser: Any) -> Iterator[tuple[Any, Any]]:
+    """One page for each of ``two_labs`` (not yet opened: ``ui_pages.open_lab``)."""
+    pages = (new_page(browser), new_page(browser))
+    yield pages
+    for page in pages:
+        page.context.close()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,4 +101,5 @@ def _clean_artifacts() -> None:
         for png in ARTIFACTS.glob("*.png"):
             png.unlink()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "jupyter.log").unlink(missing_ok=True)
+    for log in ARTIFACTS.glob("jupyter*.log"):
+        log.unlink()

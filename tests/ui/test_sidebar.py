@@ -9,14 +9,26 @@ dark theme, lose and regain the server. Screenshots: `test-artifacts/ui/*.png`.
 from __future__ import annotations
 
 import contextlib
-import time
-from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from ui_support import ARTIFACTS, CHROMIUM, Lab
+from ui_pages import (
+    accept,
+    create_in_dialog,
+    expand,
+    file_row,
+    open_lab,
+    open_panel,
+    panel,
+    project,
+    shot,
+    toolbar_button,
+    wait_for_lab,
+    wait_until,
+)
+from ui_support import CHROMIUM, Lab
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -24,83 +36,6 @@ if not CHROMIUM.exists():
         " to run the browser tests",
         allow_module_level=True,
     )
-
-PANEL = "#project-filebrowser-panel"
-TAB = '.jp-SideBar .lm-TabBar-tab[data-id="project-filebrowser-panel"]'
-
-
-def shot(page: Page, name: str) -> None:
-    """A screenshot of the whole window, after animations settle."""
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), animations="disabled")
-
-
-def panel(page: Page) -> Locator:
-    return page.locator(PANEL)
-
-
-def project(page: Page, name: str) -> Locator:
-    return panel(page).locator(f'.jp-pfb-project[data-project-name="{name}"]')
-
-
-def file_row(page: Page, name: str, path: str) -> Locator:
-    return project(page, name).locator(f'.jp-pfb-file[data-path="{path}"]')
-
-
-def toolbar_button(page: Page, command: str) -> Locator:
-    return panel(page).locator(f'.jp-SidePanel-toolbar [data-command="{command}"]')
-
-
-def wait_for_lab(page: Page) -> None:
-    """Until JupyterLab has restored its layout (the splash screen is gone)."""
-    page.wait_for_selector("#jp-main-dock-panel", state="attached", timeout=60_000)
-    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
-    page.locator(TAB).wait_for()
-
-
-def open_lab(page: Page, lab: Lab) -> None:
-    page.goto(lab.url)
-    wait_for_lab(page)
-
-
-def open_panel(page: Page) -> None:
-    if page.locator(TAB).get_attribute("aria-selected") != "true":
-        page.locator(TAB).click()
-    expect(panel(page)).to_be_visible()
-
-
-def expand(page: Page, name: str) -> None:
-    toggle = project(page, name).locator(".jp-pfb-toggle")
-    if toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-    expect(toggle).to_have_attribute("aria-expanded", "true")
-
-
-def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def create_in_dialog(page: Page, name: str, title: str = "", description: str = "") -> Locator:
-    toolbar_button(page, "project-filebrowser:create").click()
-    dialog = page.locator(".jp-Dialog.jp-pfb-createDialog")
-    expect(dialog).to_be_visible()
-    dialog.locator("#jp-pfb-create-name").fill(name)
-    if title:
-        dialog.locator("#jp-pfb-create-title").fill(title)
-    if description:
-        dialog.locator("#jp-pfb-create-description").fill(description)
-    return dialog
-
-
-def accept(dialog: Locator) -> None:
-    dialog.locator(".jp-Dialog-footer button.jp-mod-accept").click()
-
 
 # -- the tests, in order ------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from support.cloud import ServerThread, start_server
+
 CHROMIUM = Path(os.environ.get("PROJECT_FILEBROWSER_CHROMIUM", "/usr/bin/chromium"))
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "ui"
@@ -43,6 +45,10 @@ class Lab:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
+    # A standalone cloud to use ("" = the embedded one) and the user's token for it.
+    cloud_url: str = ""
+    cloud_token: str = ""
+    name: str = "jupyter"
 
     @property
     def base(self) -> str:
@@ -91,7 +97,7 @@ class Lab:
     def start(self) -> None:
         """Start the server (again, on the same port and token) and wait until it answers."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log = ARTIFACTS / "jupyter.log"
+        self.log = ARTIFACTS / f"{self.name}.log"
         command = [
             JUPYTER,
             "lab",
@@ -106,6 +112,11 @@ class Lab:
             "--ProjectFileBrowser.debounce_seconds=1.0",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
+        if self.cloud_url:
+            command += [
+                f"--ProjectFileBrowser.cloud_url={self.cloud_url}",
+                f"--ProjectFileBrowser.cloud_token={self.cloud_token}",
+            ]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 command, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root
@@ -153,9 +164,70 @@ class Lab:
 
     def cloud(self) -> httpx.Client:
         """A client of the embedded cloud, as a second machine of the same user."""
+        if self.cloud_url:
+            return _cloud_client(self.cloud_url, self.cloud_token)
         url = self.api("GET", "status")["cloud"]["url"]
         token_file = self.data_dir / "project_filebrowser" / "cloud" / "local-token"
         token = token_file.read_text().strip()
-        return httpx.Client(
-            base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
-        )
+        return _cloud_client(url, token)
+
+
+def _cloud_client(url: str, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+@dataclass
+class TwoLabs:
+    """Two `jupyter lab` servers (two machines of one user) on one standalone cloud, which
+    runs in the test process on a loopback port and can be stopped and started again (same
+    port, same metadata DB and blobs)."""
+
+    cloud: ServerThread
+    username: str
+    token: str
+    one: Lab
+    two: Lab
+
+    @classmethod
+    def start(cls, home: Path, username: str = "ann") -> TwoLabs:
+        cloud = start_server(home / "cloud", max_file_size=1 << 30)
+        cloud.service.create_user(username, "secret-pw")
+        token = cloud.service.issue_token(username)
+        labs = [
+            Lab(
+                root=home / name / "root",
+                home=home / name,
+                cloud_url=cloud.url,
+                cloud_token=token,
+                name=f"jupyter-{name}",
+            )
+            for name in ("one", "two")
+        ]
+        pair = cls(cloud, username, token, *labs)
+        try:
+            for lab in labs:
+                lab.prepare()
+                lab.start()
+        except BaseException:
+            pair.stop()
+            raise
+        return pair
+
+    def stop_cloud(self) -> None:
+        self.cloud.stop()
+
+    def start_cloud(self) -> None:
+        """Serve the same data on the same port again (the labs keep their URL)."""
+        self.cloud = ServerThread(*self.cloud.args, port=self.cloud.port).start()
+
+    def cloud_client(self) -> httpx.Client:
+        """A client of the cloud's ``/api/v1`` as the labs' user."""
+        return _cloud_client(self.cloud.url, self.token)
+
+    def stop(self) -> None:
+        for lab in (self.one, self.two):
+            lab.stop()
+        if self.cloud.thread.is_alive():
+            self.cloud.stop()
