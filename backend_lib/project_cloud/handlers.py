@@ -649,20 +649,31 @@ class FileHandler(BaseHandler):
         self.finish()
 
 
-class RevisionsHandler(FileHandler):
-    """``GET /projects/{id}/files/{path}/revisions``. Other methods act on the file whose
-    last segment is ``revisions`` (to GET such a file, send its slashes as ``%2F``)."""
-
-    query_params: ClassVar[dict[str, frozenset[str]]] = {}
-
-    def file_path(self) -> str:
-        return self.path_args[1] + "/revisions"
+class RevisionListHandler(BaseHandler):
+    """``GET /projects/{id}/revisions/{path}``: the revisions of a path. Outside ``files/``,
+    so that no file name can be read as this route."""
 
     @api
     async def get(self, project_id: str, path: str) -> None:
         self.reply(await self.run(self.service.revisions, self.user, project_id, path))
 
-    head = tornado.web.RequestHandler.head  # type: ignore[assignment]
+
+class LegacyRevisionsHandler(FileHandler):
+    """``/projects/{id}/files/{x}/revisions``: the file ``x/revisions``, except a GET of old
+    clients that meant the revision listing of ``x`` (kept where unambiguous: see
+    :meth:`CloudService.lists_revisions`). New clients use :class:`RevisionListHandler`."""
+
+    def file_path(self) -> str:
+        return self.path_args[1] + "/revisions"
+
+    @api
+    async def get(self, project_id: str, folder: str) -> None:
+        if self.get_query_arguments("revision") or not await self.run(
+            self.service.lists_revisions, self.user, project_id, folder
+        ):
+            await self.download(project_id, self.file_path(), body=True)
+            return
+        self.reply(await self.run(self.service.revisions, self.user, project_id, folder))
 
 
 class MovesHandler(BaseHandler):
@@ -792,8 +803,9 @@ def routes(ctx: AppContext) -> list[tuple[str, type[tornado.web.RequestHandler],
         (rf"{p}/projects/{ID}/collaborators", CollaboratorsHandler),
         (rf"{p}/projects/{ID}/collaborators/{ID}", CollaboratorHandler),
         (rf"{p}/projects/{ID}/files", FileListHandler),
-        (rf"{p}/projects/{ID}/files/(.+)/revisions", RevisionsHandler),
+        (rf"{p}/projects/{ID}/files/(.+)/revisions", LegacyRevisionsHandler),
         (rf"{p}/projects/{ID}/files/(.+)", FileHandler),
+        (rf"{p}/projects/{ID}/revisions/(.+)", RevisionListHandler),
         (rf"{p}/projects/{ID}/moves", MovesHandler),
         (rf"{p}/projects/{ID}/batch", BatchHandler),
         (rf"{p}/projects/{ID}/changes", ChangesHandler),

@@ -204,7 +204,9 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
     file_item = {
         "parameters": [PROJECT_ID, FILE_PATH],
         "get": _op(
-            "Download a file (the current revision, or ?revision= from its history).",
+            "Download a file (the current revision, or ?revision= from its history). No "
+            "route lies below files/ but the old clients' .../revisions (see there): a file "
+            "of any name is reached here.",
             {
                 "200": download_200,
                 "304": {"description": "Not modified (If-None-Match matched)."},
@@ -272,11 +274,36 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
         "parameters": [PROJECT_ID, FILE_PATH],
         "get": _op(
             "Revisions of a path, newest first, deletions included; a moved file's earlier "
-            "history follows. (A file whose last segment is 'revisions' is downloaded by "
-            "sending its slashes as %2F.)",
+            "history follows. Outside files/, so no file name can collide with it.",
             {"200": _ok(schemas.RevisionList, "The revisions."), **_errors(400, 401, 404)},
             tag="files",
         ),
+    }
+    legacy_revisions_item = {
+        "parameters": [PROJECT_ID, FILE_PATH],
+        "get": _op(
+            "Deprecated: the revision listing as old clients ask for it; use "
+            "/projects/{project_id}/revisions/{path}. "
+            "This URL is the file '{path}/revisions' (GET, HEAD, PUT, DELETE as any file) "
+            "whenever that file is live or ?revision= is given; it lists the revisions of "
+            "'{path}' only when '{path}' is a live file, or when '{path}' has a history and "
+            "'{path}/revisions' has none.",
+            {
+                "200": {
+                    "description": "The file's bytes, or the revisions of {path}.",
+                    "headers": {**ETAG_HEADER, **SHA_HEADER},
+                    "content": {**download_200["content"], **_json(schemas.RevisionList)},
+                },
+                "304": {"description": "Not modified (If-None-Match matched)."},
+                **_errors(400, 401, 404),
+            },
+            params=[
+                _param("revision", "query", {"type": "string", "minLength": 1}),
+                IF_NONE_MATCH,
+            ],
+            tag="files",
+        )
+        | {"deprecated": True},
     }
     paths: dict[str, Any] = {
         "/auth/token": {
@@ -366,7 +393,8 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
         },
         "/projects/{project_id}/files": {"parameters": [PROJECT_ID], **files},
         "/projects/{project_id}/files/{path}": file_item,
-        "/projects/{project_id}/files/{path}/revisions": revisions_item,
+        "/projects/{project_id}/files/{path}/revisions": legacy_revisions_item,
+        "/projects/{project_id}/revisions/{path}": revisions_item,
         "/projects/{project_id}/moves": {
             "parameters": [PROJECT_ID],
             "post": _op(

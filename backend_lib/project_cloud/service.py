@@ -788,6 +788,24 @@ class CloudService:
             raise NotFound(f"no file {path!r} was ever written")
         return schemas.RevisionList(items=[_version_out(v) for v in history])
 
+    def lists_revisions(self, principal: Principal, project_id: str, folder: str) -> bool:
+        """Does an old client's ``GET files/{folder}/revisions`` (no ``?revision=``) mean
+        the revision listing of ``folder`` rather than the file ``folder/revisions``? Only
+        where that cannot hide the file: a live ``folder/revisions`` is always the file; a
+        live file ``folder`` (which cannot also be a folder) is the listing; otherwise the
+        path that was ever written wins, the file first."""
+        path = f"{folder}/revisions"
+        _check_path(path)
+        with read_session(self.engine) as s:
+            self._project(s, principal, project_id)
+            heads = self._heads(s, project_id, [path, folder])
+        file, parent = heads.get(path), heads.get(folder)
+        if file is not None and not file.deleted:
+            return False
+        if parent is not None and not parent.deleted:
+            return True
+        return file is None and parent is not None
+
     def changes(
         self, principal: Principal, project_id: str, since: int = 0, limit: int | None = None
     ) -> schemas.ChangeList:

@@ -291,3 +291,34 @@ def test_a_reference_the_cloud_does_not_hold_is_sent_with_its_bytes(
     assert ["PUT", f"/api/v1/projects/{a.project_id}/files/new.txt"] in requests[batch:]
     b.sync()
     assert b.read("new.txt") == data
+
+
+ROUTE_WORDS = ["revisions", "batch", "moves", "checkpoints", "files", "content", "history"]
+ROUTE_WORDS += ["changes", "stream", "restore", "collaborators", "diff", "deleted"]
+
+
+def test_files_named_like_routes_sync_both_ways(pair: tuple[Replica, Replica]) -> None:
+    """Issue 14, item 1: a file named ``revisions`` (or any route word) in a subfolder
+    downloads, and never blocks the replica's uploads."""
+    a, b = pair
+    names = [p for w in ROUTE_WORDS for p in (w, f"d/{w}", f"{w}.d/{w}/{w}")]
+    for path in names:
+        a.write(path, f"from a: {path}".encode())
+    big = b"x" * (3 << 20)  # sent as a single PUT, not in a batch
+    a.write("large/revisions", big)
+    a.sync()
+    b.sync()
+    expected = {p: f"from a: {p}".encode() for p in names} | {"large/revisions": big}
+    assert b.files() == expected
+
+    b.write("d/revisions", b"edited on b")
+    b.write("new/revisions", b"new on b")
+    (b.root / "revisions.d" / "revisions" / "revisions").unlink()
+    (b.root / "d" / "batch").rename(b.root / "d" / "moves.moved")
+    b.sync()
+    a.sync()
+    expected |= {"d/revisions": b"edited on b", "new/revisions": b"new on b"}
+    expected["d/moves.moved"] = expected.pop("d/batch")
+    del expected["revisions.d/revisions/revisions"]
+    assert a.files() == expected == b.files()
+    assert not a.conflicts() and not b.conflicts()

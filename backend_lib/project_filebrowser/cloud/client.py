@@ -106,7 +106,11 @@ def _error_from(response: httpx.Response) -> CloudError:
 
 
 def _quote_path(path: str) -> str:
-    return quote(path, safe="/")
+    """Per segment; the slash before a last segment ``revisions`` is sent as ``%2F``, so
+    that old clouds, and the old-client route of new ones, read it as a file path."""
+    quoted = quote(path, safe="/")
+    head, sep, last = quoted.rpartition("/")
+    return f"{head}%2F{last}" if sep and last == "revisions" else quoted
 
 
 Hook = Callable[[Any], Awaitable[None]]
@@ -356,7 +360,8 @@ class CloudClient:
         return FileVersion.model_validate(await self._json("POST", url, json=body))
 
     async def revisions(self, project_id: str, path: str) -> list[FileVersion]:
-        body = await self._json("GET", self._file_url(project_id, path) + "/revisions")
+        url = f"/projects/{quote(project_id, safe='')}/revisions/{_quote_path(path)}"
+        body = await self._json("GET", url)
         return [FileVersion.model_validate(item) for item in body["items"]]
 
     async def changes(self, project_id: str, since: int, limit: int = 1000) -> ChangePage:
