@@ -54,6 +54,7 @@ class LocalProject(_Model):
     pending: int = 0
     conflicts: int = 0
     error: str | None = None
+    cloud_url: str = ""  # the cloud it syncs with
 
 
 class FileEntry(_Model):
@@ -136,6 +137,7 @@ class FileStatusEvent(_Model):
     project_id: str
     path: str
     state: FileEventState
+    size: int | None = None  # the path's size in this state (None: unknown, or deleted)
 
 
 class JobProgressEvent(_Model):

@@ -231,6 +231,27 @@ export class ProjectsController {
     return job;
   }
 
+  /** Resolves with a job once it has finished (done, failed or cancelled). */
+  whenFinished(jobId: string): Promise<IJob> {
+    return new Promise(resolve => {
+      const check = (state: IState): boolean => {
+        const job = state.jobs[jobId];
+        if (job !== undefined && job.state !== 'queued' && job.state !== 'running') {
+          resolve(job);
+          return true;
+        }
+        return false;
+      };
+      if (!check(this.state)) {
+        const stop = this.store.subscribe(state => {
+          if (check(state)) {
+            stop();
+          }
+        });
+      }
+    });
+  }
+
   /** Sync every linked project; resolves with the jobs and the failures. */
   async syncAll(): Promise<{ jobs: IJob[]; failures: { project: ILocalProject; error: string }[] }> {
     const projects = Object.values(this.state.projects);

@@ -22,10 +22,10 @@ import type { IPanelActions } from './components/actions';
 import { CreateProjectBody, SubmitDialog } from './components/CreateDialog';
 import { ProjectsController } from './controller';
 import { syncIcon } from './icons';
-import { openConflicts } from './model';
+import { offlineSentence, openConflicts } from './model';
 import { DEFAULT_OPTIONS, IOptions, Observable, readOptions } from './options';
 import { CommandIDs, PANEL_ID, createPanel, createStatusItem } from './panel';
-import type { IConflict, ILocalProject } from './types';
+import type { IConflict, IJob, ILocalProject } from './types';
 import { wsUrl } from './urls';
 import { ProjectSocket } from './ws';
 
@@ -129,6 +129,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const fail = (what: string, error: unknown) => {
       Notification.error(`${what}: ${errorMessage(error)}`, { autoClose: 8000 });
     };
+    /** A sync the user asked for failed on an unreachable cloud: say so, and what waits. */
+    const tellIfOffline = (job: IJob) => {
+      void controller.whenFinished(job.id).then(finished => {
+        const project = controller.state.projects[finished.project_id];
+        if (finished.state === 'failed' && project?.status === 'offline') {
+          Notification.warning(`${project.name}: ${offlineSentence(project)}`, {
+            autoClose: 8000
+          });
+        }
+      });
+    };
     const actions: IPanelActions = {
       createProject: () => void commands.execute(CommandIDs.create),
       syncAll: () => void commands.execute(CommandIDs.syncAll),
@@ -179,7 +190,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       },
       sync: async project => {
         try {
-          await controller.sync(project.id);
+          tellIfOffline(await controller.sync(project.id));
         } catch (error) {
           fail(`Cannot sync ${project.name}`, error);
         }
@@ -278,7 +289,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: args => (args.toolbar ? syncIcon : undefined),
       isEnabled: () => online() && Object.keys(controller.state.projects).length > 0,
       execute: async () => {
-        const { failures } = await controller.syncAll();
+        const { jobs, failures } = await controller.syncAll();
+        jobs.forEach(tellIfOffline);
         for (const { project, error } of failures) {
           Notification.error(`Cannot sync ${project.name}: ${error}`, { autoClose: 8000 });
         }

@@ -343,7 +343,7 @@ function withFiles(state: IState, projectId: string, files: IFiles): IState {
 /** Apply one `file_status` event; returns the same object when nothing changes. */
 export function applyFileEvent(
   items: Readonly<Record<string, IFileEntry>>,
-  event: Pick<IFileStatusMessage, 'path' | 'state'>
+  event: Pick<IFileStatusMessage, 'path' | 'state' | 'size'>
 ): Readonly<Record<string, IFileEntry>> {
   const current = items[event.path];
   if (event.state === 'deleted') {
@@ -354,13 +354,11 @@ export function applyFileEvent(
     delete next[event.path];
     return next;
   }
-  if (current !== undefined && current.state === event.state) {
+  const size = event.size ?? current?.size ?? null;
+  if (current !== undefined && current.state === event.state && current.size === size) {
     return items;
   }
-  return {
-    ...items,
-    [event.path]: { path: event.path, size: current?.size ?? null, state: event.state }
-  };
+  return { ...items, [event.path]: { path: event.path, size, state: event.state } };
 }
 
 /** Paths of a project's open conflicts show as conflicted, whatever a listing said. */
@@ -550,6 +548,16 @@ export function projectBadge(state: IState, projectId: string): IBadge | null {
       job: null
     };
   }
+  if (project.status === 'offline') {
+    // A sync that runs meanwhile is only trying the cloud again: offline says more.
+    return {
+      kind: 'offline',
+      label: offlineLabel(project.pending),
+      title: offlineSentence(project),
+      progress: null,
+      job
+    };
+  }
   if (project.status === 'error') {
     return {
       kind: 'error',
@@ -583,17 +591,6 @@ export function projectBadge(state: IState, projectId: string): IBadge | null {
       job
     };
   }
-  if (project.status === 'offline') {
-    return {
-      kind: 'offline',
-      label: 'offline',
-      title: project.error
-        ? `The cloud is unreachable: ${project.error}`
-        : 'The cloud is unreachable; changes sync when it is back.',
-      progress: null,
-      job
-    };
-  }
   if (project.pending > 0) {
     return {
       kind: 'pending',
@@ -612,6 +609,24 @@ export function projectBadge(state: IState, projectId: string): IBadge | null {
     progress: null,
     job
   };
+}
+
+/** "offline", or "offline — 3 changes waiting". */
+export function offlineLabel(pending: number): string {
+  return pending > 0
+    ? `offline \u2014 ${pending} change${pending === 1 ? '' : 's'} waiting`
+    : 'offline';
+}
+
+/** Why a project does not sync while its cloud is unreachable, and what happens next. */
+export function offlineSentence(project: Pick<ILocalProject, 'pending' | 'cloud_url'>): string {
+  const cloud = project.cloud_url ? `The cloud at ${project.cloud_url}` : 'The cloud';
+  const n = project.pending;
+  const waiting =
+    n > 0
+      ? `${n} change${n === 1 ? '' : 's'} will sync when it is back`
+      : 'changes sync when it is back';
+  return `${cloud} cannot be reached; ${waiting}.`;
 }
 
 /** A project's files, sorted by path; ignored ones only when asked. */
@@ -702,8 +717,12 @@ export function overallStatus(state: IState): IOverall {
       progress: null
     };
   }
+  // Jobs of projects whose cloud is unreachable only try it again: they say "offline".
   const active = Object.values(state.jobs).filter(
-    job => isActive(job) && job.project_id in state.projects
+    job =>
+      isActive(job) &&
+      job.project_id in state.projects &&
+      state.projects[job.project_id].status !== 'offline'
   );
   if (active.length > 0 || projects.some(p => p.status === 'syncing')) {
     const running = active.filter(job => job.state === 'running');
@@ -748,10 +767,11 @@ export function overallStatus(state: IState): IOverall {
   }
   const offline = projects.filter(p => p.status === 'offline');
   if (offline.length > 0) {
+    const waiting = offline.reduce((sum, p) => sum + p.pending, 0);
     return {
       kind: 'offline',
-      label: 'Cloud offline',
-      title: 'The cloud is unreachable; local changes sync when it is back.',
+      label: `Cloud ${offlineLabel(waiting)}`,
+      title: offlineSentence({ pending: waiting, cloud_url: offline[0].cloud_url }),
       progress: null
     };
   }

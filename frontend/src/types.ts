@@ -36,6 +36,8 @@ export interface ILocalProject {
   pending: number;
   conflicts: number;
   error: string | null;
+  /** The URL of the cloud the project syncs with. */
+  cloud_url?: string;
 }
 
 /** A project as the cloud Projects service describes it. */
@@ -124,6 +126,8 @@ export interface IFileStatusMessage extends IReply {
   project_id: string;
   path: string;
   state: FileEventState;
+  /** The path's size in this state (absent or null: unknown, or deleted). */
+  size?: number | null;
 }
 
 export interface IJobProgressMessage extends IReply {

@@ -266,10 +266,12 @@ class CloudClient:
         *,
         if_match: str | None,
         sha256: str | None = None,
+        on_bytes: Callable[[int], None] | None = None,
     ) -> FileVersion:
         """PUT a file; ``if_match`` None means create-only (``If-None-Match: *``). With
         ``sha256`` the cloud refuses bytes that do not hash to it (a file that changed
-        while it was read)."""
+        while it was read). ``on_bytes`` is told the size of each chunk as it is sent (a
+        retry sends them again)."""
         headers = {"If-Match": f'"{if_match}"'} if if_match else {"If-None-Match": "*"}
         if sha256:
             headers["X-Content-SHA256"] = sha256
@@ -278,7 +280,7 @@ class CloudClient:
         headers["Content-Length"] = str(size)
 
         def content() -> Any:
-            return source if isinstance(source, bytes) else _read_exactly(source, size)
+            return source if isinstance(source, bytes) else _read_exactly(source, size, on_bytes)
 
         response = await self._send(
             "PUT", self._file_url(project_id, path), content=content, headers=headers
@@ -371,7 +373,9 @@ class CloudClient:
         )
 
 
-async def _read_exactly(path: Path, size: int) -> AsyncIterator[bytes]:
+async def _read_exactly(
+    path: Path, size: int, on_bytes: Callable[[int], None] | None = None
+) -> AsyncIterator[bytes]:
     """Stream ``size`` bytes of a file without blocking the event loop on disk reads; a file
     that grew or shrank meanwhile raises ``SourceChanged`` (the declared length is a promise
     to the server)."""
@@ -384,6 +388,8 @@ async def _read_exactly(path: Path, size: int) -> AsyncIterator[bytes]:
                 raise SourceChanged(path)
             left -= len(chunk)
             yield chunk
+            if on_bytes is not None:  # the transport took it: it is on its way
+                on_bytes(len(chunk))
         if await asyncio.to_thread(handle.read, 1):
             raise SourceChanged(path)
     finally:

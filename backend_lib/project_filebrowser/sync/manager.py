@@ -37,7 +37,7 @@ from ..schemas import (
 from ..store import Store
 from ..store.models import Conflict, Job, LocalProjectRow, utcnow
 from .lock import ProjectLock
-from .project import CycleResult, Progress, ProjectSync
+from .project import CycleResult, Progress, ProjectSync, pending_states
 from .watcher import ProjectWatcher
 
 log = logging.getLogger(__name__)
@@ -303,7 +303,6 @@ class SyncManager:
         folder = self._linked_folders().get(project_id)
         if folder is None:
             raise KeyError(f"project {project_id} is not linked")
-        self._set_project(project_id, status="syncing")
         syncer = ProjectSync(
             project_id=project_id,
             root=folder,
@@ -312,11 +311,17 @@ class SyncManager:
             transfers=self.transfers,
             max_delete_fraction=self.max_delete_fraction,
             on_progress=lambda progress: self._progress(handle, progress),
-            on_file=lambda path, state: self.bus.publish(
-                FileStatusEvent(project_id=project_id, path=path, state=state)  # type: ignore[arg-type]
-            ),
+            on_file=lambda path, state, size: self._publish_file(project_id, path, state, size),
         )
-        result = await syncer.run(allow_mass_delete=handle.allow_mass_delete)
+        try:
+            if self._status(project_id) == "offline":
+                await syncer.refresh_remote()  # "syncing" only once the cloud answers again
+            self._set_project(project_id, status="syncing")
+            result = await syncer.run(allow_mass_delete=handle.allow_mass_delete)
+        except CloudError as exc:
+            if exc.code == "unreachable":
+                await self._plan_offline(syncer)
+            raise
         self.pending[project_id] = result.pending
         if result.guard is not None:
             self._set_project(
@@ -330,7 +335,24 @@ class SyncManager:
             self._publish_conflict(conflict_id)
         return result
 
+    async def _plan_offline(self, syncer: ProjectSync) -> None:
+        """The cloud cannot be reached: plan against the last known remote tree, so every
+        local change still shows as pending (with its size) and the project counts them."""
+        try:
+            offline, _scanned = await syncer.plan()
+        except Exception:  # the sync's own error is the one to report
+            log.exception("project-filebrowser: cannot plan %s offline", syncer.project_id)
+            return
+        self.pending[syncer.project_id] = len(offline.operations)
+        for path, state, size in pending_states(offline.operations):
+            self._publish_file(syncer.project_id, path, state, size)
+
     # -- state and events -------------------------------------------------------------------
+
+    def _publish_file(self, project_id: str, path: str, state: str, size: int | None) -> None:
+        self.bus.publish(
+            FileStatusEvent(project_id=project_id, path=path, state=state, size=size)  # type: ignore[arg-type]
+        )
 
     def _set_running(self, handle: JobHandle) -> None:
         handle.model.state = "running"
@@ -385,6 +407,11 @@ class SyncManager:
         project = self.describe(project_id)
         if project is not None:
             self.bus.publish(ProjectUpdatedEvent(project=project))
+
+    def _status(self, project_id: str) -> str | None:
+        with self.store.read() as session:
+            row = session.get(LocalProjectRow, project_id)
+            return row.status if row is not None else None
 
     def describe(self, project_id: str) -> LocalProject | None:
         with self.store.read() as session:

@@ -133,6 +133,20 @@ def _phase(op: Operation) -> int:
     return 0 if isinstance(op, Download | DeleteLocal | ResolveConflict | RecordBase) else 1
 
 
+def _size(op: Operation) -> int | None:
+    """The size the path of ``op`` has once it is done (None: unknown, or gone)."""
+    if isinstance(op, Upload | MoveRemote | RecordBase):
+        return op.local.size
+    if isinstance(op, Download | ResolveConflict):
+        return op.remote.size
+    return None
+
+
+def pending_states(operations: list[Operation]) -> list[tuple[str, str, int | None]]:
+    """What each path of a plan is until it runs: ``(path, state, size)``."""
+    return [(op.path, _pending_state(op), _size(op)) for op in operations]
+
+
 def _pending_state(op: Operation) -> str:
     if isinstance(op, ResolveConflict):
         return "conflict"
@@ -141,15 +155,16 @@ def _pending_state(op: Operation) -> str:
     return "pending_pull"
 
 
-def _final_states(op: Operation) -> list[tuple[str, str]]:
-    """What each path is once ``op`` succeeded (``deleted``: gone from both sides)."""
+def _final_states(op: Operation) -> list[tuple[str, str, int | None]]:
+    """What each path is once ``op`` succeeded (``deleted``: gone from both sides), with
+    its size."""
     if isinstance(op, DeleteRemote | DeleteLocal | ForgetBase):
-        return [(op.path, "deleted")]
+        return [(op.path, "deleted", None)]
     if isinstance(op, MoveRemote):
-        return [(op.from_path, "deleted"), (op.path, "synced")]
+        return [(op.from_path, "deleted", None), (op.path, "synced", op.local.size)]
     if isinstance(op, ResolveConflict):
-        return [(op.path, "conflict")]
-    return [(op.path, "synced")]
+        return [(op.path, "conflict", op.remote.size)]
+    return [(op.path, "synced", _size(op))]
 
 
 class ProjectSync:
@@ -163,7 +178,7 @@ class ProjectSync:
         transfers: asyncio.Semaphore,
         max_delete_fraction: float = 0.5,
         on_progress: Callable[[Progress], None] = lambda _p: None,
-        on_file: Callable[[str, str], None] = lambda _path, _state: None,
+        on_file: Callable[[str, str, int | None], None] = lambda _path, _state, _size: None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.project_id = project_id
@@ -177,6 +192,9 @@ class ProjectSync:
         self.now = now
         self.progress = Progress()
         self._emptied: set[Path] = set()
+        # bytes of each running transfer counted so far, and the size it may reach
+        self._partial: dict[str, int] = {}
+        self._expected: dict[str, int] = {}
 
     # -- the cycle --------------------------------------------------------------------------
 
@@ -250,10 +268,11 @@ class ProjectSync:
     async def execute(self, operations: list[Operation], result: CycleResult) -> int:
         """Run the operations (pulls first, bounded parallel transfers); returns how many
         were stale."""
-        for op in operations:
-            self.on_file(op.path, _pending_state(op))
+        for path, state_name, size in pending_states(operations):
+            self.on_file(path, state_name, size)
         self.progress.files_total += len(operations)  # a job's rounds add up
         self.progress.bytes_total += sum(map(_transfer_size, operations))
+        self._expected = {op.path: _transfer_size(op) for op in operations}
         self.on_progress(self.progress)
         stale = 0
         for phase in (0, 1):
@@ -284,6 +303,7 @@ class ProjectSync:
 
     async def _run_one(self, op: Operation, result: CycleResult) -> None:
         async with self.transfers:
+            self._partial.pop(op.path, None)  # a retry counts its bytes afresh
             try:
                 await self._apply(op, result)
             except (LocalChanged, FileNotFoundError) as exc:
@@ -348,11 +368,24 @@ class ProjectSync:
     def _finished(self, ops: list[Operation]) -> None:
         """Count operations done and say what their paths are now."""
         self.progress.files_done += len(ops)
-        self.progress.bytes_done += sum(map(_transfer_size, ops))
+        self.progress.bytes_done += sum(
+            _transfer_size(op) - self._partial.pop(op.path, 0) for op in ops
+        )
         self.on_progress(self.progress)
         for op in ops:
-            for path, state_name in _final_states(op):
-                self.on_file(path, state_name)
+            for path, state_name, size in _final_states(op):
+                self.on_file(path, state_name, size)
+
+    def _moved(self, path: str, count: int) -> None:
+        """``count`` more bytes of the transfer of ``path`` went: progress inside a file."""
+        expected = self._expected.get(path, 0)
+        done = self._partial.get(path, 0)
+        step = min(count, expected - done)
+        if step <= 0:
+            return
+        self._partial[path] = done + step
+        self.progress.bytes_done += step
+        self.on_progress(self.progress)
 
     def _read_batch(self, ops: list[Upload]) -> tuple[dict[str, BatchFile], list[str]]:
         """The bytes of each file as the scan saw it; files changed since are left out."""
@@ -437,6 +470,7 @@ class ProjectSync:
             b"" if is_folder_marker(local.path) else self.root / local.path,
             if_match=if_match,
             sha256=local.sha256,
+            on_bytes=lambda count: self._moved(local.path, count),
         )
         with self.store.write() as session:
             state.set_remote(session, self.project_id, version)
@@ -456,6 +490,7 @@ class ProjectSync:
             def write(chunk: bytes) -> None:
                 digest.update(chunk)
                 download.write(chunk)
+                self._moved(remote.path, len(chunk))
 
             await self.client.download(
                 self.project_id, remote.path, write, revision=remote.revision

@@ -25,6 +25,7 @@ import {
   fileList,
   formatBytes,
   formatTime,
+  offlineSentence,
   openConflicts,
   projectBadge
 } from '../model';
@@ -159,7 +160,7 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
           className={`jp-pfb-projectError jp-pfb-mod-${project.status}`}
           role={project.status === 'error' ? 'alert' : 'status'}
         >
-          {project.error}
+          {project.status === 'offline' ? offlineSentence(project) : project.error}
           {project.status === 'paused' && (
             <div className="jp-pfb-pausedActions">
               <Button
