@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 
 ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
 FileState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored"]
@@ -70,6 +70,15 @@ class ConflictModel(_Model):
     conflict_path: str
     detected_at: datetime
     resolved: bool
+    # the local bytes kept as the copy; None when the copy came from another machine
+    local_sha256: str | None = Field(default=None, exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def made_here(self) -> bool:
+        """Whether this machine made the conflict copy (its "mine"), or another machine
+        did and the copy arrived with sync."""
+        return self.local_sha256 is not None
 
 
 class JobModel(_Model):

@@ -81,6 +81,8 @@ export interface IConflict {
   conflict_path: string;
   detected_at: string;
   resolved: boolean;
+  /** Whether this machine made the conflict copy (false: it arrived from another one). */
+  made_here?: boolean;
 }
 
 /** `{items: [...]}`, the reply of every list endpoint. */

@@ -1,5 +1,6 @@
 """What the engine announces as it goes: local changes while the cloud is down (pending,
-with their new size, counted by the project), and bytes inside a file as they travel."""
+with their new size, counted by the project), bytes inside a file as they travel, and a
+conflict copy made on another machine as the one conflict it is."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from project_filebrowser.cloud.client import CloudClient
 from project_filebrowser.events import EventBus
 from project_filebrowser.schemas import FileStatusEvent, ProjectUpdatedEvent, ServerEvent
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.store.migrate import upgrade
+from project_filebrowser.store.models import Conflict
 from project_filebrowser.sync.manager import SyncManager
 from project_filebrowser.sync.project import Progress, ProjectSync
 from support.cloud import ServerThread, start_server
@@ -151,5 +154,61 @@ def test_progress_counts_bytes_inside_a_file_both_ways(
             assert [p.bytes_done for p in inside] == sorted(p.bytes_done for p in inside)
             assert seen[-1].bytes_done == seen[-1].bytes_total == size
             assert all(p.bytes_done <= p.bytes_total for p in seen)
+
+    asyncio.run(main())
+
+
+def _conflicts(one: Replica) -> list[tuple[str, str, bool, bool]]:
+    with one.store.read() as session:
+        return [
+            (c.path, c.conflict_path, c.resolved, c.local_sha256 is not None)
+            for c in session.scalars(select(Conflict).order_by(Conflict.id))
+        ]
+
+
+def test_a_conflict_copy_made_elsewhere_is_one_conflict_here_and_its_deletion_resolves_it(
+    cloud: ServerThread, token: str, tmp_path: Path
+) -> None:
+    async def main() -> None:
+        async with replica(cloud, token, tmp_path / "one") as one:
+            (one.folder / "nb.ipynb").write_text("base")
+            await one.syncer().run()
+            async with replica(cloud, token, tmp_path / "two", one.project_id) as two:
+                await two.syncer().run()
+                (one.folder / "nb.ipynb").write_text("edit on one")
+                (two.folder / "nb.ipynb").write_text("edit on two")
+                await one.syncer().run()
+                made = await two.syncer().run()  # two's edit becomes the copy
+                assert len(made.conflicts) == 1
+                [(path, copy, _resolved, mine)] = _conflicts(two)
+                assert (path, mine) == ("nb.ipynb", True)
+
+                adopted = await one.syncer().run()  # the copy arrives on one
+                assert (one.folder / copy).read_text() == "edit on two"
+                assert len(adopted.conflicts) == 1
+                assert _conflicts(one) == [("nb.ipynb", copy, False, False)]
+                assert (await one.syncer().run()).conflicts == []  # known: not adopted again
+
+                (two.folder / copy).unlink()  # resolved on two: keep the version at the path
+                resolved = await two.syncer().run()
+                assert _conflicts(two)[0][2] is True and resolved.conflicts == made.conflicts
+                gone = await one.syncer().run()
+                assert not (one.folder / copy).exists()
+                assert gone.conflicts == adopted.conflicts
+                assert _conflicts(one) == [("nb.ipynb", copy, True, False)]
+
+    asyncio.run(main())
+
+
+def test_a_file_only_named_like_a_conflict_copy_is_an_ordinary_file(
+    cloud: ServerThread, token: str, tmp_path: Path
+) -> None:
+    async def main() -> None:
+        async with replica(cloud, token, tmp_path / "one") as one:
+            (one.folder / "x (conflict 2026-01-02 030405).txt").write_text("no x.txt here")
+            await one.syncer().run()
+            async with replica(cloud, token, tmp_path / "two", one.project_id) as two:
+                assert (await two.syncer().run()).conflicts == []
+                assert _conflicts(two) == []
 
     asyncio.run(main())

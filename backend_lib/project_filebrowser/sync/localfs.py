@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -34,6 +35,21 @@ def conflict_name(path: str, when: datetime, exists: Callable[[str], bool]) -> s
         if not exists(candidate):
             return candidate
     raise RuntimeError(f"no free conflict name for {path}")
+
+
+_CONFLICT_TAG = re.compile(r" \(conflict \d{4}-\d\d-\d\d \d{6}(?: \d+)?\)")
+
+
+def conflict_original(path: str) -> str | None:
+    """The path a conflict copy named by :func:`conflict_name` was made of (None: ``path``
+    is not named as a conflict copy)."""
+    pure = PurePosixPath(path)
+    suffix = "".join(pure.suffixes[-1:]) if not pure.name.startswith(".") else ""
+    stem = pure.name[: len(pure.name) - len(suffix)] if suffix else pure.name
+    tag = _CONFLICT_TAG.search(stem)
+    if tag is None or tag.end() != len(stem) or tag.start() == 0:
+        return None
+    return str(pure.with_name(f"{stem[: tag.start()]}{suffix}"))
 
 
 def temp_path_for(target: Path) -> Path:

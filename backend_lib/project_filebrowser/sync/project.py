@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from sqlalchemy import select
+
 from ..cloud.client import (
     BatchFile,
     CloudClient,
@@ -26,10 +28,16 @@ from ..cloud.client import (
     PreconditionFailed,
 )
 from ..store import Store
-from ..store.models import Conflict
+from ..store.models import Conflict, utcnow
 from . import state
 from .ignore import TEMP_SUFFIX, IgnoreRules
-from .localfs import AtomicDownload, LocalChanged, conflict_name, delete_if_unchanged
+from .localfs import (
+    AtomicDownload,
+    LocalChanged,
+    conflict_name,
+    conflict_original,
+    delete_if_unchanged,
+)
 from .planner import (
     DeleteGuard,
     DeleteLocal,
@@ -78,7 +86,8 @@ class Progress:
 class CycleResult:
     rounds: int = 0
     operations: int = 0
-    conflicts: list[int] = field(default_factory=list)  # ids of new Conflict rows
+    # ids of Conflict rows made, adopted or resolved by this cycle (each is announced)
+    conflicts: list[int] = field(default_factory=list)
     guard: DeleteGuard | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
@@ -417,11 +426,13 @@ class ProjectSync:
             await self._upload(op.local, op.if_match)
         elif isinstance(op, Download):
             await self._download(op.remote, op.expect_sha256)
+            result.conflicts.extend(self._adopt_conflict_copy(op.path))
         elif isinstance(op, DeleteRemote):
             await self.client.delete(pid, op.path, if_match=op.if_match)
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
                 state.drop_remote(session, pid, op.path)
+            result.conflicts.extend(self._conflict_copy_gone(op.path))
         elif isinstance(op, MoveRemote):
             self._check_local(op.local)
             version = await self.client.move(pid, op.from_path, op.path, if_match=op.if_match)
@@ -438,6 +449,7 @@ class ProjectSync:
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
                 state.drop_index(session, pid, op.path)
+            result.conflicts.extend(self._conflict_copy_gone(op.path))
         elif isinstance(op, RecordBase):
             with self.store.write() as session:
                 state.set_synced(session, pid, op.local, op.remote.revision)
@@ -542,6 +554,44 @@ class ProjectSync:
             session.add(row)
             session.flush()
             return row.id
+
+    def _adopt_conflict_copy(self, path: str) -> list[int]:
+        """A conflict copy another machine made arrived: the same conflict, known here too
+        (``local_sha256`` None: the copy was made elsewhere). Returns the new row's id."""
+        original = conflict_original(path)
+        if original is None:
+            return []
+        with self.store.write() as session:
+            if original not in state.load_remote(session, self.project_id):
+                return []  # only named like a copy: the file it would be a copy of is not there
+            known = session.scalar(
+                select(Conflict.id).where(
+                    Conflict.project_id == self.project_id, Conflict.conflict_path == path
+                )
+            )
+            if known is not None:
+                return []
+            row = Conflict(project_id=self.project_id, path=original, conflict_path=path)
+            session.add(row)
+            session.flush()
+            return [row.id]
+
+    def _conflict_copy_gone(self, path: str) -> list[int]:
+        """A conflict copy was deleted, here or on another machine (a resolution there
+        deletes it): its conflict is over on this machine too. Returns the rows resolved."""
+        with self.store.write() as session:
+            rows = list(
+                session.scalars(
+                    select(Conflict).where(
+                        Conflict.project_id == self.project_id,
+                        Conflict.conflict_path == path,
+                        Conflict.resolved.is_(False),
+                    )
+                )
+            )
+            for row in rows:
+                row.resolved, row.resolution, row.resolved_at = True, "copy_deleted", utcnow()
+            return [row.id for row in rows]
 
     def _remove_orphan_temp_files(self, ignored: list[str]) -> None:
         """Temp files of downloads a crash interrupted (the project lock says no other

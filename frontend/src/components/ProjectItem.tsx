@@ -300,6 +300,9 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
     actions.openFile(project, path);
   };
   const disabled = !online || pending !== null;
+  // The copy arrived from another machine: "mine" and "theirs" are that machine's words.
+  const elsewhere = conflict.made_here === false;
+  const copyName = elsewhere ? 'the copy' : 'my version';
   return (
     <li className="jp-pfb-conflict" data-conflict-id={conflict.id} aria-label={`Conflict on ${conflict.path}`}>
       <div className="jp-pfb-conflictPaths">
@@ -312,7 +315,7 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
           >
             {conflict.path}
           </a>
-          <span className="jp-pfb-conflictSide">theirs (from the cloud)</span>
+          <span className="jp-pfb-conflictSide">{elsewhere ? 'at the path' : 'theirs (from the cloud)'}</span>
         </div>
         <div>
           <a
@@ -323,7 +326,9 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
           >
             {conflict.conflict_path}
           </a>
-          <span className="jp-pfb-conflictSide">mine</span>
+          <span className="jp-pfb-conflictSide">
+            {elsewhere ? 'the other edit (copied on another machine)' : 'mine'}
+          </span>
         </div>
         <div className="jp-pfb-conflictTime">detected {formatTime(conflict.detected_at)}</div>
       </div>
@@ -332,25 +337,25 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
           small
           minimal
           disabled={disabled}
-          title={`Put my version back at ${conflict.path} and drop the cloud's`}
+          title={`Put ${copyName} at ${conflict.path} and drop the version there`}
           onClick={() => resolve('local')}
         >
-          {pending === 'local' ? 'Keeping…' : 'Keep mine'}
+          {pending === 'local' ? 'Keeping…' : elsewhere ? 'Keep the copy' : 'Keep mine'}
         </Button>
         <Button
           small
           minimal
           disabled={disabled}
-          title={`Keep the cloud's version at ${conflict.path} and delete my copy`}
+          title={`Keep the version at ${conflict.path} and delete ${copyName}`}
           onClick={() => resolve('remote')}
         >
-          {pending === 'remote' ? 'Keeping…' : 'Keep theirs'}
+          {pending === 'remote' ? 'Keeping…' : elsewhere ? 'Keep the path' : 'Keep theirs'}
         </Button>
         <Button
           small
           minimal
           disabled={disabled}
-          title={`Keep both: my version stays as ${conflict.conflict_path}`}
+          title={`Keep both: ${copyName} stays as ${conflict.conflict_path}`}
           onClick={() => resolve('both')}
         >
           {pending === 'both' ? 'Keeping…' : 'Keep both'}
@@ -386,10 +391,12 @@ export function FileList(props: IFileListProps): JSX.Element {
   React.useEffect(() => setShown(pageSize), [pageSize]);
 
   const pending = counts.pending_push + counts.pending_pull;
+  // conflicts, not paths: a conflict's path and its copy are one
+  const conflicts = openConflicts(state, project.id).length;
   const summary = [
     plural(entries.length, 'file'),
     pending > 0 ? `${pending} pending` : '',
-    counts.conflict > 0 ? plural(counts.conflict, 'conflict') : ''
+    conflicts > 0 ? plural(conflicts, 'conflict') : ''
   ]
     .filter(Boolean)
     .join(' · ');
