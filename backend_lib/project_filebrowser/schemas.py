@@ -13,9 +13,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 
 ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
-FileState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored"]
+# deleted_locally: gone from this machine, still in the cloud; the next sync deletes it there
+# (or, paused by the delete guard, waits until the user confirms or restores it)
+FileState = Literal[
+    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally"
+]
 # A file_status event may also say a path is gone from both sides.
-FileEventState = Literal["synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted"]
+FileEventState = Literal[
+    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally", "deleted"
+]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 Keep = Literal["local", "remote", "both"]
 
@@ -61,6 +67,52 @@ class FileEntry(_Model):
     path: str
     size: int
     state: FileState
+
+
+PlannedAction = Literal[
+    "upload", "download", "delete_local", "delete_remote", "move", "conflict"
+]
+
+
+class PlannedStep(_Model):
+    """One step a sync would take: ``delete_local`` deletes on this machine (deleted in the
+    cloud), ``delete_remote`` deletes in the cloud (deleted here); ``size`` is the bytes it
+    moves (a delete: the size of the file it deletes)."""
+
+    action: PlannedAction
+    path: str
+    from_path: str | None = None  # a move's old path
+    size: int
+
+
+class PlanTotals(_Model):
+    uploads: int = 0
+    downloads: int = 0
+    delete_local: int = 0
+    delete_remote: int = 0
+    moves: int = 0
+    conflicts: int = 0
+    upload_bytes: int = 0
+    download_bytes: int = 0
+
+
+class DeleteGuardModel(_Model):
+    """The delete guard a sync would stop at: ``side`` ``local`` (cloud deletes mirrored
+    here) or ``remote`` (local deletes made in the cloud)."""
+
+    side: Literal["local", "remote"]
+    deletes: int
+    total: int
+    message: str
+
+
+class SyncPlan(_Model):
+    """What ``POST /projects/{id}/sync {"dry_run": true}`` answers: the plan, nothing done."""
+
+    project_id: str
+    steps: list[PlannedStep]
+    totals: PlanTotals
+    guard: DeleteGuardModel | None = None
 
 
 class ConflictModel(_Model):
@@ -202,6 +254,7 @@ class SyncMessage(_ClientMessage):
     type: Literal["sync"]
     project_id: str = Field(min_length=1, max_length=128)
     confirm_deletes: bool = False
+    restore_deletes: bool = False
 
 
 class CancelMessage(_ClientMessage):

@@ -14,7 +14,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -28,11 +28,15 @@ from .schemas import (
     CloudStatus,
     ConflictModel,
     DbStatus,
+    DeleteGuardModel,
     FileEntry,
     JobModel,
     LocalProject,
+    PlannedStep,
+    PlanTotals,
     ProjectRemovedEvent,
     Status,
+    SyncPlan,
     WatcherStatus,
 )
 from .store import Store
@@ -48,11 +52,12 @@ from .sync.planner import (
     DeleteRemote,
     Download,
     MoveRemote,
+    Plan,
     ResolveConflict,
     Upload,
 )
 from .sync.project import ProjectSync
-from .sync.trees import is_folder_marker, is_safe_path
+from .sync.trees import SyncedTree, is_folder_marker, is_safe_path
 
 
 @dataclass(frozen=True)
@@ -355,22 +360,74 @@ class ProjectFileBrowserService:
                 session.delete(row)  # synced tree, cursor, conflicts, jobs go with it
         self.bus.publish(ProjectRemovedEvent(project_id=project_id))
 
-    def sync(self, project_id: str, *, confirm_deletes: bool = False) -> JobModel:
+    def sync(
+        self,
+        project_id: str,
+        *,
+        confirm_deletes: bool = False,
+        restore_deletes: bool = False,
+        max_delete_fraction: float | None = None,
+        max_deletes: int | None = None,
+    ) -> JobModel:
+        """Queue a sync. ``confirm_deletes``: the user confirmed the deletes the guard paused;
+        ``restore_deletes``: download the files deleted here again instead of deleting them
+        in the cloud; ``max_delete_fraction`` / ``max_deletes``: this run's delete guard
+        (a share of the project, or a count), instead of the setting."""
         manager, _ = self.require_manager()
         self._local_project(project_id)
-        return manager.request_sync(project_id, user=True, allow_mass_delete=confirm_deletes)
+        if confirm_deletes and restore_deletes:
+            raise ServiceError(
+                400,
+                "invalid_body",
+                "confirm_deletes and restore_deletes contradict each other: choose one",
+            )
+        return manager.request_sync(
+            project_id,
+            user=True,
+            allow_mass_delete=confirm_deletes,
+            restore_deletes=restore_deletes,
+            max_delete_fraction=max_delete_fraction,
+            max_deletes=max_deletes,
+        )
 
-    async def files(self, project_id: str) -> list[FileEntry]:
+    async def preview(
+        self,
+        project_id: str,
+        *,
+        max_delete_fraction: float | None = None,
+        max_deletes: int | None = None,
+    ) -> SyncPlan:
+        """A dry run: what a sync would do now, with sizes; nothing changes anywhere."""
+        syncer = self._syncer(
+            project_id,
+            max_delete_fraction=(
+                self.settings.max_delete_fraction
+                if max_delete_fraction is None
+                else max_delete_fraction
+            ),
+            max_deletes=max_deletes,
+        )
+        try:
+            plan, synced = await syncer.preview()
+        except CloudError as exc:
+            raise _from_cloud(exc) from exc
+        return _plan_model(project_id, plan, synced)
+
+    def _syncer(self, project_id: str, **options: Any) -> ProjectSync:
+        """The engine of one linked project, to plan with outside a job."""
         manager, client = self.require_manager()
         project = self._local_project(project_id)
-        syncer = ProjectSync(
+        return ProjectSync(
             project_id=project_id,
             root=Path(self.settings.root_dir) / project.local_path,
             client=client,
             store=self.require_store(),
             transfers=manager.transfers,
+            **options,
         )
-        plan, scanned = await syncer.plan()
+
+    async def files(self, project_id: str) -> list[FileEntry]:
+        plan, scanned = await self._syncer(project_id).plan()
         with self.require_store().read() as session:
             conflicted = {
                 path
@@ -389,7 +446,9 @@ class ProjectFileBrowserService:
         for path, remote_file in remote.items():
             entries.setdefault(path, FileEntry(path=path, size=remote_file.size, state="synced"))
         for op in plan.operations:
-            if isinstance(op, Upload | DeleteRemote | MoveRemote):
+            if isinstance(op, DeleteRemote):
+                state_name = "deleted_locally"
+            elif isinstance(op, Upload | MoveRemote):
                 state_name = "pending_push"
             elif isinstance(op, Download | DeleteLocal):
                 state_name = "pending_pull"
@@ -470,6 +529,57 @@ class ProjectFileBrowserService:
             raise _not_found(f"job {job_id!r}")
         if not manager.cancel(job_id):
             raise ServiceError(409, "job_finished", f"job {job_id} has already finished")
+
+
+def _plan_model(project_id: str, plan: Plan, synced: SyncedTree) -> SyncPlan:
+    """The plan as the CLI and the UI show it: the steps that touch files, with sizes and
+    totals (bookkeeping steps, which only record what both sides agree on, are left out)."""
+    steps: list[PlannedStep] = []
+    totals = PlanTotals()
+    for op in plan.operations:
+        if is_folder_marker(op.path):
+            continue
+        if isinstance(op, Upload):
+            step = PlannedStep(action="upload", path=op.path, size=op.local.size)
+            totals.uploads += 1
+            totals.upload_bytes += 0 if op.stored else op.local.size
+        elif isinstance(op, Download):
+            step = PlannedStep(action="download", path=op.path, size=op.remote.size)
+            totals.downloads += 1
+            totals.download_bytes += op.remote.size
+        elif isinstance(op, DeleteRemote):
+            step = PlannedStep(action="delete_remote", path=op.path, size=synced[op.path].size)
+            totals.delete_remote += 1
+        elif isinstance(op, DeleteLocal):
+            step = PlannedStep(action="delete_local", path=op.path, size=synced[op.path].size)
+            totals.delete_local += 1
+        elif isinstance(op, MoveRemote):
+            step = PlannedStep(
+                action="move", path=op.path, from_path=op.from_path, size=op.local.size
+            )
+            totals.moves += 1
+        elif isinstance(op, ResolveConflict):
+            step = PlannedStep(action="conflict", path=op.path, size=op.remote.size)
+            totals.conflicts += 1
+            totals.download_bytes += op.remote.size
+            totals.upload_bytes += op.local.size
+        else:
+            continue
+        steps.append(step)
+    guard = plan.guard
+    return SyncPlan(
+        project_id=project_id,
+        steps=steps,
+        totals=totals,
+        guard=None
+        if guard is None
+        else DeleteGuardModel(
+            side=guard.side,  # type: ignore[arg-type]
+            deletes=guard.deletes,
+            total=guard.total,
+            message=guard.message,
+        ),
+    )
 
 
 def _replace_with(source: Path, target: Path) -> None:

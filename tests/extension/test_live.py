@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPResponse
+from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from project_filebrowser.schemas import JobFinishedEvent, JobProgressEvent, ServerEvent
 from project_filebrowser.service import ProjectFileBrowserService
@@ -119,6 +119,70 @@ async def test_mass_delete_pauses_until_confirmed(
     assert len(await remote_files(service, project["id"])) == 5
     await quiet(service)  # the cloud's echo of our deletes may start one more (empty) sync
     assert (await api(jp_fetch, "GET", "projects", project["id"]))["status"] == "idle"
+
+
+async def test_the_guard_review_lists_restores_or_deletes(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    """A paused mass delete: the files show as deleted here, a dry run lists them (and
+    changes nothing), a restore downloads them again, a confirmation deletes them."""
+    project = await api(jp_fetch, "POST", "projects", body={"name": "review"})
+    pid = project["id"]
+    folder = jp_root_dir / "projects" / "review"
+    assert service.manager is not None and service.manager.watcher is not None
+    service.manager.watcher.unwatch(pid)
+    for i in range(19):
+        (folder / f"f{i:02}.txt").write_text("x" * i)
+    await service.manager.wait((await api(jp_fetch, "POST", "projects", pid, "sync"))["id"])
+    await quiet(service)
+    events: list[ServerEvent] = []
+    service.bus.subscribe(events.append)
+    gone = [f"f{i:02}.txt" for i in range(16)]
+    for name in gone:
+        (folder / name).unlink()
+    job = await api(jp_fetch, "POST", "projects", pid, "sync")
+    assert (await service.manager.wait(job["id"])).state == "failed"
+
+    announced = {e.path for e in events if getattr(e, "state", None) == "deleted_locally"}
+    assert announced == set(gone)  # the panel hears at once that they are gone here
+    files = {
+        f["path"]: f["state"]
+        for f in (await api(jp_fetch, "GET", "projects", pid, "files"))["items"]
+    }
+    assert {p for p, s in files.items() if s == "deleted_locally"} == set(gone)
+
+    plan = await api(jp_fetch, "POST", "projects", pid, "sync", body={"dry_run": True})
+    assert [(s["action"], s["path"], s["size"]) for s in plan["steps"]] == [
+        ("delete_remote", name, int(name[1:3])) for name in gone
+    ]
+    assert plan["totals"]["delete_remote"] == 16 and plan["totals"]["uploads"] == 0
+    assert plan["guard"]["side"] == "remote" and plan["guard"]["deletes"] == 16
+    assert "paused until you confirm" in plan["guard"]["message"]
+    assert len(await remote_files(service, pid)) == 19  # the dry run deleted nothing
+
+    for body in (
+        {"dry_run": True, "confirm_deletes": True},
+        {"confirm_deletes": True, "restore_deletes": True},
+        {"max_deletes": 3, "max_delete_fraction": 0.5},
+        {"max_delete_fraction": 2},
+    ):
+        with pytest.raises(HTTPClientError) as refused:
+            await api(jp_fetch, "POST", "projects", pid, "sync", body=body)
+        assert refused.value.code == 400
+    assert len(await remote_files(service, pid)) == 19
+
+    job = await api(jp_fetch, "POST", "projects", pid, "sync", body={"restore_deletes": True})
+    assert (await service.manager.wait(job["id"])).state == "done"
+    assert sorted(p.name for p in folder.iterdir()) == [f"f{i:02}.txt" for i in range(19)]
+    assert (folder / "f05.txt").read_text() == "x" * 5
+    assert (await api(jp_fetch, "GET", "projects", pid))["status"] == "idle"
+    assert len(await remote_files(service, pid)) == 19
+
+    for name in gone:
+        (folder / name).unlink()
+    job = await api(jp_fetch, "POST", "projects", pid, "sync", body={"confirm_deletes": True})
+    assert (await service.manager.wait(job["id"])).state == "done"
+    assert len(await remote_files(service, pid)) == 3
 
 
 async def test_progress_events_and_cancel(

@@ -209,3 +209,35 @@ def test_an_upload_of_content_the_remote_tree_holds_is_sent_by_reference() -> No
         Upload(copy, local("rows", copy), if_match=None, stored=True),
         Upload(empty, local("", empty), if_match=None),  # nothing to save on an empty file
     ]
+
+
+def test_a_count_limit_guards_below_the_floor() -> None:
+    _loc, rem, bas = _many(6)
+    result = plan({}, rem, bas, max_deletes=3)
+    assert result.guard is not None and (result.guard.deletes, result.guard.max_deletes) == (6, 3)
+    assert "(more than 3 files)" in result.guard.message
+    assert "sync --confirm-deletes" in result.guard.message
+    assert plan({}, rem, bas, max_deletes=6).guard is None
+
+
+def test_confirmed_cloud_deletes_are_not_guarded_again() -> None:
+    loc, _rem, bas = _many(40)
+    confirmed = set(list(loc)[:30])
+    assert plan(loc, {}, bas).guard is not None
+    result = plan(loc, {}, bas, max_delete_fraction=0.2, confirmed_deletes=confirmed)
+    assert result.guard is not None and result.guard.deletes == 10  # only the unconfirmed
+    assert plan(loc, {}, bas, confirmed_deletes=confirmed).guard is None
+    assert len(result.operations) == 40  # all deletes planned, confirmed or not
+
+
+def test_restoring_local_deletes_downloads_them_again() -> None:
+    loc, rem, bas = _many(40)
+    for path in list(loc)[:30]:
+        del loc[path]
+    loc["edited"] = local("new", "edited")
+    result = plan(loc, rem, bas, restore_local_deletes=True)
+    assert result.guard is None
+    downloads = [op for op in result.operations if isinstance(op, Download)]
+    assert [op.path for op in downloads] == [f"f{i:03}" for i in range(30)]
+    assert all(op.expect_sha256 is None for op in downloads)  # only while still absent
+    assert [op.path for op in result.operations if isinstance(op, Upload)] == ["edited"]

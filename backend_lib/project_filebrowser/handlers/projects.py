@@ -28,6 +28,11 @@ class LinkBody(_Body):
 
 class SyncBody(_Body):
     confirm_deletes: bool = False
+    restore_deletes: bool = False
+    dry_run: bool = False
+    # this run's delete guard instead of the max_delete_fraction setting: a share or a count
+    max_delete_fraction: float | None = Field(default=None, ge=0, le=1)
+    max_deletes: int | None = Field(default=None, ge=0)
 
 
 class ResolveBody(_Body):
@@ -76,9 +81,26 @@ class LinkHandler(BaseHandler):
 class SyncHandler(BaseHandler):
     @web.authenticated
     @authorized
-    def post(self, project_id: str) -> None:
+    async def post(self, project_id: str) -> None:
         body = self.parse(SyncBody, optional=True)
-        job = self.service.sync(project_id, confirm_deletes=body.confirm_deletes)
+        if body.max_delete_fraction is not None and body.max_deletes is not None:
+            raise ServiceError(
+                400, "invalid_body", "give max_delete_fraction or max_deletes, not both"
+            )
+        limits = {"max_delete_fraction": body.max_delete_fraction, "max_deletes": body.max_deletes}
+        if body.dry_run:
+            if body.confirm_deletes or body.restore_deletes:
+                raise ServiceError(
+                    400, "invalid_body", "a dry run changes nothing: it confirms nothing"
+                )
+            self.write_json(await self.service.preview(project_id, **limits))
+            return
+        job = self.service.sync(
+            project_id,
+            confirm_deletes=body.confirm_deletes,
+            restore_deletes=body.restore_deletes,
+            **limits,
+        )
         self.write_json(job, status=202)
 
 

@@ -213,7 +213,11 @@ class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandle
             )
         elif isinstance(message, SyncMessage):
             await self._authorize_write()
-            job = service.sync(message.project_id, confirm_deletes=message.confirm_deletes)
+            job = service.sync(
+                message.project_id,
+                confirm_deletes=message.confirm_deletes,
+                restore_deletes=message.restore_deletes,
+            )
             self._send(JobProgressEvent(job=job), **reply)
         elif isinstance(message, CancelMessage):
             await self._authorize_write()

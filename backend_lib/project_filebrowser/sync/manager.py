@@ -54,6 +54,9 @@ class JobHandle:
     model: JobModel
     priority: int
     allow_mass_delete: bool = False
+    restore_deletes: bool = False
+    max_delete_fraction: float | None = None  # for this job, instead of the setting
+    max_deletes: int | None = None  # for this job: a count instead of a share
     task: asyncio.Task[None] | None = None
     last_progress: float = 0.0
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -188,21 +191,40 @@ class SyncManager:
     # -- the queue --------------------------------------------------------------------------
 
     def request_sync(
-        self, project_id: str, *, user: bool = True, allow_mass_delete: bool = False
+        self,
+        project_id: str,
+        *,
+        user: bool = True,
+        allow_mass_delete: bool = False,
+        restore_deletes: bool = False,
+        max_delete_fraction: float | None = None,
+        max_deletes: int | None = None,
     ) -> JobModel:
-        """Queue a sync of a project, or join the one already queued for it."""
+        """Queue a sync of a project, or join the one already queued for it (what this
+        request asks for is added to it)."""
         priority = PRIORITY_USER if user else PRIORITY_BACKGROUND
         for job_id in (self._queued.get(project_id), self._deferred.get(project_id)):
             handle = self._jobs.get(job_id or "")
             if handle is not None:
                 handle.allow_mass_delete |= allow_mass_delete
+                handle.restore_deletes |= restore_deletes
+                if max_delete_fraction is not None or max_deletes is not None:
+                    handle.max_delete_fraction = max_delete_fraction
+                    handle.max_deletes = max_deletes
                 if priority < handle.priority:
                     handle.priority = priority
                     if job_id == self._queued.get(project_id):
                         self._queue.put_nowait((priority, next(self._order), handle.model.id))
                 return handle.model
         model = JobModel(id=str(uuid.uuid4()), project_id=project_id, kind="sync", state="queued")
-        handle = JobHandle(model, priority, allow_mass_delete)
+        handle = JobHandle(
+            model,
+            priority,
+            allow_mass_delete,
+            restore_deletes,
+            max_delete_fraction,
+            max_deletes,
+        )
         self._jobs[model.id] = handle
         with self.store.write() as session:
             if session.get(LocalProjectRow, project_id) is None:
@@ -309,7 +331,12 @@ class SyncManager:
             client=self.client,
             store=self.store,
             transfers=self.transfers,
-            max_delete_fraction=self.max_delete_fraction,
+            max_delete_fraction=(
+                self.max_delete_fraction
+                if handle.max_delete_fraction is None
+                else handle.max_delete_fraction
+            ),
+            max_deletes=handle.max_deletes,
             on_progress=lambda progress: self._progress(handle, progress),
             on_file=lambda path, state, size: self._publish_file(project_id, path, state, size),
         )
@@ -317,7 +344,10 @@ class SyncManager:
             if self._status(project_id) == "offline":
                 await syncer.refresh_remote()  # "syncing" only once the cloud answers again
             self._set_project(project_id, status="syncing")
-            result = await syncer.run(allow_mass_delete=handle.allow_mass_delete)
+            result = await syncer.run(
+                allow_mass_delete=handle.allow_mass_delete,
+                restore_deletes=handle.restore_deletes,
+            )
         except CloudError as exc:
             if exc.code == "unreachable":
                 await self._plan_offline(syncer)

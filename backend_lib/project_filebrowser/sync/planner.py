@@ -19,15 +19,18 @@ A path new on one side is an upload or a download; new on both sides with the sa
 is recorded, with different content it is a conflict. A local delete and a local add of the
 same content in one plan become a ``MoveRemote``; an upload of content the remote tree holds
 at another path is marked ``stored`` (sent by reference). Ignored paths get no operation. A plan
-that deletes more than ``max_delete_fraction`` of a project on either side carries a
-``DeleteGuard`` and must not run until the user confirms.
+that deletes more than ``max_delete_fraction`` of a project on either side (or, for one run,
+more than ``max_deletes`` files) carries a ``DeleteGuard`` and must not run until the user
+confirms. Cloud deletes a person already confirmed on another replica (``confirmed_deletes``)
+are not counted: that replica's guard asked. With ``restore_local_deletes`` a file deleted
+here but unchanged in the cloud is downloaded again instead of deleted in the cloud.
 
 No I/O happens here: after a crash the engine simply plans again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
 from .trees import (
@@ -128,13 +131,19 @@ class DeleteGuard:
     deletes: int
     total: int
     fraction: float
+    max_deletes: int | None = None  # a count limit given for one run
 
     @property
     def message(self) -> str:
         where = "on this machine" if self.side == "local" else "in the cloud"
+        limit = (
+            f"{self.fraction:.0%}" if self.max_deletes is None else f"{self.max_deletes} files"
+        )
         return (
             f"This sync would delete {self.deletes} of {self.total} files {where} "
-            f"(more than {self.fraction:.0%}); paused until you confirm."
+            f"(more than {limit}); paused until you confirm: review and confirm in the panel, "
+            "or run `project-filebrowser sync --dry-run` to see them and "
+            "`project-filebrowser sync --confirm-deletes` to apply them."
         )
 
 
@@ -149,7 +158,11 @@ class Plan:
 
 
 def _plan_path(
-    path: str, local: LocalFile | None, remote: RemoteFile | None, base: BaseEntry | None
+    path: str,
+    local: LocalFile | None,
+    remote: RemoteFile | None,
+    base: BaseEntry | None,
+    restore_local_deletes: bool = False,
 ) -> Operation | None:
     if base is None:
         if local is None and remote is None:
@@ -171,6 +184,8 @@ def _plan_path(
     if remote_same:
         assert remote is not None
         if local is None:
+            if restore_local_deletes:
+                return Download(path, remote, expect_sha256=None)
             return DeleteRemote(path, if_match=base.revision)
         return Upload(path, local, if_match=base.revision)
     if local_same:
@@ -233,14 +248,24 @@ def _mark_stored(operations: list[Operation], remote: RemoteTree) -> list[Operat
 
 
 def _guard(
-    operations: list[Operation], synced: SyncedTree, max_delete_fraction: float
+    operations: list[Operation],
+    synced: SyncedTree,
+    max_delete_fraction: float,
+    max_deletes: int | None,
+    confirmed_deletes: Collection[str],
 ) -> DeleteGuard | None:
     total = len(synced)
-    local_deletes = sum(isinstance(op, DeleteLocal) for op in operations)
+    local_deletes = sum(
+        isinstance(op, DeleteLocal) and op.path not in confirmed_deletes for op in operations
+    )
     remote_deletes = sum(isinstance(op, DeleteRemote) for op in operations)
     for side, deletes in (("local", local_deletes), ("remote", remote_deletes)):
-        if deletes >= MIN_GUARDED_DELETES and deletes > max_delete_fraction * total:
-            return DeleteGuard(side, deletes, total, max_delete_fraction)
+        if max_deletes is not None:
+            over = deletes > max_deletes
+        else:
+            over = deletes >= MIN_GUARDED_DELETES and deletes > max_delete_fraction * total
+        if over:
+            return DeleteGuard(side, deletes, total, max_delete_fraction, max_deletes)
     return None
 
 
@@ -251,6 +276,9 @@ def plan(
     *,
     is_ignored: Callable[[str], bool] = lambda _path: False,
     max_delete_fraction: float = 0.5,
+    max_deletes: int | None = None,
+    confirmed_deletes: Collection[str] = frozenset(),
+    restore_local_deletes: bool = False,
 ) -> Plan:
     """Compare the three trees path by path and return the operations, sorted by path."""
     result = Plan()
@@ -258,9 +286,13 @@ def plan(
         if is_ignored(path):
             result.ignored.append(path)
             continue
-        op = _plan_path(path, local.get(path), remote.get(path), synced.get(path))
+        op = _plan_path(
+            path, local.get(path), remote.get(path), synced.get(path), restore_local_deletes
+        )
         if op is not None:
             result.operations.append(op)
     result.operations = _mark_stored(_pair_moves(result.operations, synced), remote)
-    result.guard = _guard(result.operations, synced, max_delete_fraction)
+    result.guard = _guard(
+        result.operations, synced, max_delete_fraction, max_deletes, confirmed_deletes
+    )
     return result

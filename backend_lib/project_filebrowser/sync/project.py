@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from ..cloud.client import (
     BatchFile,
+    ChangePage,
     CloudClient,
     CloudError,
     FileVersion,
@@ -53,7 +54,14 @@ from .planner import (
     plan,
 )
 from .scanner import ScanResult, scan
-from .trees import LocalFile, RemoteFile, folder_marker, is_folder_marker
+from .trees import (
+    LocalFile,
+    RemoteFile,
+    RemoteTree,
+    SyncedTree,
+    folder_marker,
+    is_folder_marker,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +167,9 @@ def pending_states(operations: list[Operation]) -> list[tuple[str, str, int | No
 def _pending_state(op: Operation) -> str:
     if isinstance(op, ResolveConflict):
         return "conflict"
-    if isinstance(op, Upload | DeleteRemote | MoveRemote):
+    if isinstance(op, DeleteRemote):
+        return "deleted_locally"
+    if isinstance(op, Upload | MoveRemote):
         return "pending_push"
     return "pending_pull"
 
@@ -186,6 +196,7 @@ class ProjectSync:
         store: Store,
         transfers: asyncio.Semaphore,
         max_delete_fraction: float = 0.5,
+        max_deletes: int | None = None,
         on_progress: Callable[[Progress], None] = lambda _p: None,
         on_file: Callable[[str, str, int | None], None] = lambda _path, _state, _size: None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -196,6 +207,7 @@ class ProjectSync:
         self.store = store
         self.transfers = transfers
         self.max_delete_fraction = max_delete_fraction
+        self.max_deletes = max_deletes
         self.on_progress = on_progress
         self.on_file = on_file
         self.now = now
@@ -207,18 +219,26 @@ class ProjectSync:
 
     # -- the cycle --------------------------------------------------------------------------
 
-    async def run(self, *, allow_mass_delete: bool = False) -> CycleResult:
+    async def run(
+        self, *, allow_mass_delete: bool = False, restore_deletes: bool = False
+    ) -> CycleResult:
+        """Sync until the trees agree. ``allow_mass_delete``: the user confirmed what the
+        delete guard paused; ``restore_deletes``: download files deleted here (and unchanged
+        in the cloud) again instead of deleting them in the cloud."""
         result = CycleResult()
         for round_number in range(MAX_ROUNDS):
             result.rounds += 1
             await self.refresh_remote()
-            current, scanned = await self.plan()
+            current, scanned = await self.plan(restore_deletes=restore_deletes)
             if round_number == 0:
                 self._remove_orphan_temp_files(scanned.ignored)
             result.skipped, result.ignored = scanned.skipped, current.ignored
             if current.guard is not None and not allow_mass_delete:
                 result.guard = current.guard
                 result.pending = len(current.operations)
+                # say what waits: deleted here, not yet there
+                for path, state_name, size in pending_states(current.operations):
+                    self.on_file(path, state_name, size)
                 return result
             if not current.operations:
                 result.pending = 0
@@ -228,11 +248,11 @@ class ProjectSync:
             if stale == 0:
                 # one more round confirms the trees agree (and picks up what arrived meanwhile)
                 continue
-        current, _ = await self.plan()
+        current, _ = await self.plan(restore_deletes=restore_deletes)
         result.pending = len(current.operations)
         return result
 
-    async def plan(self) -> tuple[Plan, ScanResult]:
+    async def plan(self, *, restore_deletes: bool = False) -> tuple[Plan, ScanResult]:
         with self.store.read() as session:
             synced = state.load_synced(session, self.project_id)
             remote = state.load_remote(session, self.project_id)
@@ -242,14 +262,42 @@ class ProjectSync:
         if scanned.tree != index:
             with self.store.write() as session:
                 state.save_index(session, self.project_id, index, scanned.tree)
-        result = plan(
+        return self._plan(scanned, remote, synced, rules, restore_deletes), scanned
+
+    def _plan(
+        self,
+        scanned: ScanResult,
+        remote: RemoteTree,
+        synced: SyncedTree,
+        rules: IgnoreRules,
+        restore_deletes: bool = False,
+    ) -> Plan:
+        return plan(
             scanned.tree,
             remote,
             synced,
             is_ignored=rules,
             max_delete_fraction=self.max_delete_fraction,
+            max_deletes=self.max_deletes,
+            restore_local_deletes=restore_deletes,
         )
-        return result, scanned
+
+    async def preview(self) -> tuple[Plan, SyncedTree]:
+        """What a sync would do now, changing nothing: neither the files, nor the stored
+        trees, index or cursor, nor the cloud (the change feed is read into memory)."""
+        with self.store.read() as session:
+            synced = state.load_synced(session, self.project_id)
+            remote = state.load_remote(session, self.project_id)
+            index = state.load_index(session, self.project_id)
+            cursor = state.load_cursor(session, self.project_id)
+        if cursor is None:
+            cursor, versions = await self._listing()
+            remote = state.live_files(versions)
+        async for page in self._pages(cursor):
+            state.fold_changes(remote, page.items)
+        rules = IgnoreRules.for_project(self.root)
+        scanned = await asyncio.to_thread(scan, self.root, index=index.get, rules=rules)
+        return self._plan(scanned, remote, synced, rules), synced
 
     async def refresh_remote(self) -> None:
         """Bring the remote tree up to the cloud's head: a full listing the first time, then
@@ -257,17 +305,25 @@ class ProjectSync:
         with self.store.read() as session:
             cursor = state.load_cursor(session, self.project_id)
         if cursor is None:
-            head = (await self.client.project(self.project_id)).head_seq
-            versions = await self.client.files(self.project_id)
+            cursor, versions = await self._listing()
             with self.store.write() as session:
-                state.replace_remote(session, self.project_id, versions, head)
-            cursor = head
+                state.replace_remote(session, self.project_id, versions, cursor)
+        async for page in self._pages(cursor):
+            with self.store.write() as session:
+                state.apply_changes(session, self.project_id, page.items)
+                state.set_cursor(session, self.project_id, page.next_since)
+
+    async def _listing(self) -> tuple[int, list[FileVersion]]:
+        """The cloud's head seq and every file as of (at least) it."""
+        head = (await self.client.project(self.project_id)).head_seq
+        return head, await self.client.files(self.project_id)
+
+    async def _pages(self, cursor: int) -> AsyncIterator[ChangePage]:
+        """The change feed's pages after ``cursor`` that hold changes, up to its head."""
         while True:
             page = await self.client.changes(self.project_id, since=cursor, limit=CHANGES_PAGE)
             if page.items:
-                with self.store.write() as session:
-                    state.apply_changes(session, self.project_id, page.items)
-                    state.set_cursor(session, self.project_id, page.next_since)
+                yield page
             cursor = max(cursor, page.next_since)
             if not page.has_more:
                 return

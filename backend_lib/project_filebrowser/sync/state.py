@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -212,12 +212,17 @@ def replace_remote(
 ) -> None:
     """A full listing: the remote tree becomes exactly ``versions`` as of ``cursor``."""
     session.execute(delete(RemoteEntry.__table__).where(RemoteEntry.project_id == project_id))
-    set_remote_many(
-        session,
-        project_id,
-        (v for v in versions if not v.deleted and v.sha256 is not None and _safe(v.path)),
-    )
+    set_remote_many(session, project_id, live_files(versions).values())
     set_cursor(session, project_id, cursor)
+
+
+def live_files(versions: Iterable[FileVersion]) -> RemoteTree:
+    """The remote tree of a full listing: its live files with paths inside the project."""
+    return {
+        v.path: RemoteFile(v.path, v.revision, v.sha256, v.size)
+        for v in versions
+        if not v.deleted and v.sha256 is not None and _safe(v.path)
+    }
 
 
 def _safe(path: str) -> bool:
@@ -227,27 +232,42 @@ def _safe(path: str) -> bool:
     return False
 
 
-def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
-    """Fold a page of the change feed into the remote tree, in seq order: runs of puts are
-    written together; a delete or move ends the run."""
-    puts: list[RemoteFile] = []
-
-    def flush() -> None:
-        set_remote_many(session, project_id, puts)
-        puts.clear()
-
+def _effects(changes: Iterable[Change]) -> Iterator[tuple[str, RemoteFile | None]]:
+    """What a page of the change feed does to the remote tree, in seq order: ``(path, file)``
+    puts a file at a path, ``(path, None)`` removes the path."""
     for change in changes:
         if not _safe(change.path) or (change.from_path is not None and not _safe(change.from_path)):
             continue
         if change.op == "delete" or (change.op == "move" and change.from_path):
-            flush()
-            drop_remote(session, project_id, change.from_path or change.path)
+            yield change.from_path or change.path, None
             if change.op == "delete":
                 continue
         if change.revision is None or change.sha256 is None or change.size is None:
             continue
-        puts.append(RemoteFile(change.path, change.revision, change.sha256, change.size))
-    flush()
+        yield change.path, RemoteFile(change.path, change.revision, change.sha256, change.size)
+
+
+def fold_changes(tree: RemoteTree, changes: Iterable[Change]) -> None:
+    """Fold a page of the change feed into an in-memory remote tree (a dry run's)."""
+    for path, file in _effects(changes):
+        if file is None:
+            tree.pop(path, None)
+        else:
+            tree[path] = file
+
+
+def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
+    """Fold a page of the change feed into the stored remote tree, in seq order: runs of
+    puts are written together; a removal ends the run."""
+    puts: list[RemoteFile] = []
+    for path, file in _effects(changes):
+        if file is not None:
+            puts.append(file)
+            continue
+        set_remote_many(session, project_id, puts)
+        puts.clear()
+        drop_remote(session, project_id, path)
+    set_remote_many(session, project_id, puts)
 
 
 def set_cursor(session: Session, project_id: str, seq: int) -> None:

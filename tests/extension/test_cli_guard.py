@@ -1,0 +1,154 @@
+"""The delete guard and the dry run from the command line, against the real cloud: a dry run
+shows the plan and changes nothing; --confirm-deletes and --max-delete steer the guard."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from support.cli import Cli, logged_in
+from support.cloud import ServerThread
+
+STATE_TABLES = (
+    "projects",
+    "synced_entries",
+    "remote_entries",
+    "local_index",
+    "cloud_cursors",
+    "clean_scans",
+    "conflicts",
+)
+
+
+def state_rows(cli: Cli) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables that hold a project's trees, cursor and status."""
+    with sqlite3.connect(cli.db.removeprefix("sqlite:///")) as db:
+        return {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall()) for t in STATE_TABLES}
+
+
+def files_on_disk(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def cloud_files(api: httpx.Client, project_id: str) -> list[tuple[str, str]]:
+    items = api.get(f"/projects/{project_id}/files").json()["items"]
+    return sorted((f["path"], f["revision"]) for f in items)
+
+
+def project_id(api: httpx.Client, name: str) -> str:
+    [project] = [p for p in api.get("/projects").json()["items"] if p["name"] == name]
+    return str(project["id"])
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(cloud: ServerThread, tmp_path: Path) -> None:
+    a, token = logged_in(cloud, tmp_path)
+    assert a("create", "demo").returncode == 0
+    folder = a.root / "projects" / "demo"
+    for i in range(12):
+        (folder / f"f{i:02}.txt").write_text(f"file {i}")
+    (folder / "old.csv").write_text("moved,here\n")
+    (folder / "edit.txt").write_text("v1")
+    assert a("sync", "demo").returncode == 0
+    api = httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"})
+    with api:
+        pid = project_id(api, "demo")
+        # one side: an edit, a new file, a move, twelve deletes (the guard stops at them)
+        (folder / "edit.txt").write_text("v2 local")
+        (folder / "new.bin").write_bytes(b"x" * 3000)
+        (folder / "old.csv").rename(folder / "new.csv")
+        for i in range(12):
+            (folder / f"f{i:02}.txt").unlink()
+        # the other side: a new file in the cloud, and a conflicting edit
+        assert api.put(f"/projects/{pid}/files/remote.txt", content=b"r" * 1500).status_code == 201
+        revision = dict(cloud_files(api, pid))["edit.txt"]
+        assert (
+            api.put(
+                f"/projects/{pid}/files/edit.txt",
+                content=b"v2 remote",
+                headers={"If-Match": f'"{revision}"'},
+            ).status_code
+            == 200
+        )
+        before = (state_rows(a), files_on_disk(folder), cloud_files(api, pid))
+
+        run = a("sync", "demo", "--dry-run")
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.splitlines()
+        assert lines[0] == "demo: a sync would"
+        steps = {line.split()[-1]: line for line in lines[1:] if line.startswith("  ")}
+        assert steps["new.bin"].split()[:3] == ["upload", "3.0", "kB"]
+        assert steps["remote.txt"].split()[:3] == ["download", "1.5", "kB"]
+        assert steps["new.csv"].split()[:3] == ["move", "in", "cloud"]
+        assert "old.csv -> new.csv" in steps["new.csv"]
+        assert steps["edit.txt"].split()[0] == "conflict"
+        for i in range(12):
+            assert steps[f"f{i:02}.txt"].split()[:3] == ["delete", "in", "cloud"]
+        assert (
+            "total: 1 uploads (3.0 kB), 1 downloads (1.5 kB), 0 deletes here, "
+            "12 deletes in the cloud, 1 moves, 1 conflicts" in run.stdout
+        )
+        assert "would delete 12 of 14 files in the cloud" in run.stdout
+        assert "nothing was changed" in run.stdout
+
+        # nothing changed: local files, the state DB's trees, index and cursor, the cloud
+        assert (state_rows(a), files_on_disk(folder), cloud_files(api, pid)) == before
+
+        run = a("sync", "--dry-run", "--watch")
+        assert run.returncode == 2 and "changes nothing" in run.stderr
+
+
+def test_the_guard_is_confirmed_from_the_cli(cloud: ServerThread, tmp_path: Path) -> None:
+    a, token = logged_in(cloud, tmp_path)
+    assert a("create", "big").returncode == 0
+    folder = a.root / "projects" / "big"
+    for i in range(20):
+        (folder / f"f{i:02}.txt").write_text(str(i))
+    assert a("sync", "big").returncode == 0
+    for i in range(15):
+        (folder / f"f{i:02}.txt").unlink()
+
+    run = a("sync", "big")
+    assert run.returncode == 1
+    assert "delete 15 of 20 files in the cloud (more than 50%)" in run.stderr
+    assert "project-filebrowser sync --confirm-deletes" in run.stderr  # says how to go on
+    run = a("sync", "big", "--max-delete", "70%")  # still more than this run allows
+    assert run.returncode == 1 and "(more than 70%)" in run.stderr
+    assert "big: paused" in a("status").stdout
+    with httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        pid = project_id(api, "big")
+        assert len(cloud_files(api, pid)) == 20
+
+        run = a("sync", "big", "--confirm-deletes")
+        assert run.returncode == 0, run.stderr
+        assert len(cloud_files(api, pid)) == 5
+        assert "big: idle" in a("status").stdout
+
+
+def test_max_delete_sets_this_runs_guard(cloud: ServerThread, tmp_path: Path) -> None:
+    a, token = logged_in(cloud, tmp_path)
+    assert a("create", "small").returncode == 0
+    folder = a.root / "projects" / "small"
+    for i in range(6):
+        (folder / f"f{i}.txt").write_text(str(i))
+    assert a("sync", "small").returncode == 0
+    for i in range(4):
+        (folder / f"f{i}.txt").unlink()
+
+    run = a("sync", "small", "--max-delete", "3")  # a count: no floor, no share
+    assert run.returncode == 1 and "delete 4 of 6 files in the cloud (more than 3 files)" in (
+        run.stderr
+    )
+    assert a("sync", "small", "--max-delete", "many").returncode == 2
+    assert a("sync", "small", "--max-delete", "150%").returncode == 2
+    with httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        pid = project_id(api, "small")
+        assert len(cloud_files(api, pid)) == 6
+        run = a("sync", "small", "--max-delete", "4")
+        assert run.returncode == 0, run.stderr
+        assert len(cloud_files(api, pid)) == 2
