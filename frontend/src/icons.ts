@@ -62,6 +62,14 @@ export const conflictIcon = new LabIcon({
 </svg>`
 });
 
+/** A bin: a file deleted here, still in the cloud. */
+export const deletedIcon = new LabIcon({
+  name: 'project-filebrowser:file-deleted',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <path class="jp-icon3" fill="#616161" d="M6 19c0 1.1.9 2 2 2h8c1.1 0 2-.9 2-2V7H6v12zM19 4h-3.5l-1-1h-5l-1 1H5v2h14V4z"/>
+</svg>`
+});
+
 /** A crossed circle: an ignored file. */
 export const ignoredIcon = new LabIcon({
   name: 'project-filebrowser:file-ignored',

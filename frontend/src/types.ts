@@ -6,13 +6,15 @@
 /** Sync status of a linked project. */
 export type ProjectStatus = 'idle' | 'syncing' | 'paused' | 'offline' | 'error';
 
-/** State of a file of a linked project. */
+/** State of a file of a linked project (`deleted_locally`: gone from this machine, still
+ * in the cloud, until the next sync deletes it there or it is restored). */
 export type FileState =
   | 'synced'
   | 'pending_push'
   | 'pending_pull'
   | 'conflict'
-  | 'ignored';
+  | 'ignored'
+  | 'deleted_locally';
 
 /** A `file_status` event may also say that a path is gone from both sides. */
 export type FileEventState = FileState | 'deleted';

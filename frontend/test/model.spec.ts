@@ -296,7 +296,8 @@ describe('files', () => {
       pending_push: 0,
       pending_pull: 1,
       conflict: 1,
-      ignored: 1
+      ignored: 1,
+      deleted_locally: 0
     });
     expect(fileList(state, 'unknown')).toEqual([]);
   });

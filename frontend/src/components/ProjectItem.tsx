@@ -11,6 +11,7 @@ import * as React from 'react';
 
 import {
   conflictIcon,
+  deletedIcon,
   ignoredIcon,
   pullIcon,
   pushIcon,
@@ -37,7 +38,8 @@ export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
   pending_push: pushIcon,
   pending_pull: pullIcon,
   conflict: conflictIcon,
-  ignored: ignoredIcon
+  ignored: ignoredIcon,
+  deleted_locally: deletedIcon
 };
 
 export const FILE_STATE_LABEL: Record<FileState, string> = {
@@ -45,7 +47,8 @@ export const FILE_STATE_LABEL: Record<FileState, string> = {
   pending_push: 'Local change, waiting to be pushed',
   pending_pull: 'Cloud change, waiting to be pulled',
   conflict: 'Conflict: both sides changed',
-  ignored: 'Ignored: not synced'
+  ignored: 'Ignored: not synced',
+  deleted_locally: 'Deleted on this machine, still in the cloud'
 };
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -390,7 +393,7 @@ export function FileList(props: IFileListProps): JSX.Element {
   );
   React.useEffect(() => setShown(pageSize), [pageSize]);
 
-  const pending = counts.pending_push + counts.pending_pull;
+  const pending = counts.pending_push + counts.pending_pull + counts.deleted_locally;
   // conflicts, not paths: a conflict's path and its copy are one
   const conflicts = openConflicts(state, project.id).length;
   const summary = [
