@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from pydantic_core import from_json
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -270,7 +271,7 @@ def _encode_page_token(values: list[Any]) -> str:
 def _decode_page_token(token: str, types: tuple[type, ...]) -> list[Any]:
     try:
         padded = token + "=" * (-len(token) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        values = from_json(base64.urlsafe_b64decode(padded.encode("ascii")), allow_inf_nan=False)
     except (ValueError, binascii.Error, UnicodeError):
         values = None
     if (

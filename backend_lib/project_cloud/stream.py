@@ -26,6 +26,7 @@ from typing import Any
 
 import tornado.web
 import tornado.websocket
+from pydantic_core import from_json
 
 from .handlers import ApiError, AppContext, error_body
 from .notify import Event
@@ -116,7 +117,9 @@ class StreamHandler(tornado.websocket.WebSocketHandler):
             self._error("invalid_message", "send JSON text frames")
             return
         try:
-            data = json.loads(message)
+            # jiter (pydantic's parser) bounds the nesting depth where json.loads would
+            # raise RecursionError and drop the connection
+            data = from_json(message, allow_inf_nan=False)
         except ValueError:
             self._error("invalid_json", "the message is not valid JSON")
             return

@@ -162,6 +162,8 @@ def test_stream_bad_messages_keep_the_connection(cloud: ServerThread, alice: Use
         ws = await connect(cloud, alice.token)
         for bad, code in (
             ("not json", "invalid_json"),
+            ("[" * 2000 + "]" * 2000, "invalid_json"),  # nesting: json.loads' RecursionError
+            ('{"type": "ping", "a": ' + "[" * 5000 + "]" * 5000 + "}", "invalid_json"),
             ("[1, 2]", "invalid_message"),
             ({"type": "dance"}, "unknown_type"),
             ({"type": "subscribe", "projects": "abc"}, "invalid_message"),

@@ -115,6 +115,8 @@ async def test_every_request_gets_its_reply(
     ("message", "code"),
     [
         ("{not json", "invalid_json"),
+        ("[" * 2000 + "]" * 2000, "invalid_json"),  # nesting: json.loads' RecursionError
+        ('{"type": "ping", "a": ' + "[" * 5000 + "]" * 5000 + "}", "invalid_json"),
         ("[1, 2]", "invalid_message"),
         ('{"no": "type"}', "invalid_message"),
         ('{"type": "explode", "id": "x"}', "unknown_type"),

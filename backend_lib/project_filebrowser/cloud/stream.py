@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 
+from pydantic_core import from_json
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
@@ -96,7 +97,7 @@ class ChangeStream:
 
     def _handle(self, message: str | bytes) -> None:
         try:
-            body = json.loads(message)
+            body = from_json(message, allow_inf_nan=False)
         except ValueError:
             return
         if isinstance(body, dict) and body.get("type") == "changed":

@@ -18,6 +18,7 @@ from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from tornado import web, websocket
 
 from .._version import __version__
@@ -161,8 +162,10 @@ class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandle
             self._error("message_too_large", f"messages are limited to {MAX_MESSAGE} bytes")
             return
         try:
-            raw = json.loads(message)
-        except (ValueError, UnicodeDecodeError):
+            # jiter (pydantic's parser) bounds the nesting depth where json.loads would
+            # raise RecursionError and drop the connection
+            raw = from_json(message, allow_inf_nan=False)
+        except ValueError:
             self._error("invalid_json", "the message is not valid JSON")
             return
         request_id = raw.get("id") if isinstance(raw, dict) else None

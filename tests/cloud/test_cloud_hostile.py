@@ -1,0 +1,37 @@
+"""Hostile input on the REST surface: every refusal is a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cloud_support import User
+
+DEEP = "[" * 3000 + "]" * 3000
+
+
+def test_deeply_nested_json_is_refused_everywhere(alice: User, project: dict[str, Any]) -> None:
+    """Issue 14, item 11: nesting that makes json.loads raise RecursionError."""
+    c, pid = alice.client, project["id"]
+    bodies = [
+        ("POST", "/projects", '{"name": "deep", "metadata": {"a": ' + DEEP + "}}"),
+        ("PATCH", f"/projects/{pid}", '{"metadata": {"a": ' + DEEP + "}}"),
+        ("POST", f"/projects/{pid}/moves", DEEP),
+        ("POST", f"/projects/{pid}/checkpoints", '{"name": ' + DEEP + "}"),
+        ("POST", "/auth/token", DEEP),
+    ]
+    for method, url, body in bodies:
+        r = c.request(method, url, content=body.encode())
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["error"]["code"] in ("invalid_json", "invalid_request"), (url, r.text)
+    r = c.post(
+        f"/projects/{pid}/batch",
+        content=b'{"items": ' + DEEP.encode() + b"}\n",
+        headers={"Content-Type": "application/vnd.project-cloud.batch"},
+    )
+    assert r.status_code == 400, r.text
+    token = base64.urlsafe_b64encode(DEEP.encode()).decode().rstrip("=")
+    for url in ("/projects", f"/projects/{pid}/files"):
+        r = c.get(url, params={"page_token": token})
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_page_token", r.text
+    assert c.get(f"/projects/{pid}").status_code == 200
