@@ -33,13 +33,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["changed", "deleted", "revoked"]
+EventKind = Literal["changed", "deleted", "revoked", "projects_changed"]
+EVENT_KINDS: tuple[EventKind, ...] = ("changed", "deleted", "revoked", "projects_changed")
 
 
 @dataclass(frozen=True)
 class Event:
     """``changed``: the project's head_seq is now ``seq``. ``deleted``: the project is gone.
-    ``revoked``: ``username`` lost access to the project."""
+    ``revoked``: ``username`` lost access to the project. ``projects_changed``: the project
+    list of ``username`` changed because of this project (created, shared with them,
+    unshared, renamed or deleted)."""
 
     kind: EventKind
     project_id: str
@@ -146,7 +149,8 @@ HEALTH_CHECK_SECONDS = 15.0
 
 def event_payload(event: Event) -> str:
     """The ``NOTIFY`` payload: ``{"project_id", "seq"}`` plus ``kind`` when it is not
-    ``changed`` and ``username`` for ``revoked`` (always far below PostgreSQL's 8000 bytes)."""
+    ``changed`` and ``username`` for ``revoked`` and ``projects_changed`` (always far below
+    PostgreSQL's 8000 bytes)."""
     data: dict[str, Any] = {"project_id": event.project_id, "seq": event.seq}
     if event.kind != "changed":
         data["kind"] = event.kind
@@ -165,7 +169,7 @@ def parse_payload(payload: str) -> Event | None:
         username = data.get("username")
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    if kind not in ("changed", "deleted", "revoked") or not isinstance(project_id, str):
+    if kind not in EVENT_KINDS or not isinstance(project_id, str):
         return None
     if username is not None and not isinstance(username, str):
         return None

@@ -543,6 +543,9 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                     "changed {project_id, seq}",
                     "deleted {project_id}",
                     "revoked {project_id}",
+                    "projects_changed {project_id} (to every stream of a user whose project"
+                    " list changed: created, shared, unshared, renamed, deleted; whatever"
+                    " the subscription)",
                     "pong",
                     "error {code, message}",
                 ],

@@ -554,6 +554,31 @@ class CloudService:
         if not is_transactional(self.notifier):
             self.notifier.publish(event)
 
+    def _projects_changed(
+        self, s: Session, project_id: str, usernames: Iterable[str] | None = None
+    ) -> list[Event]:
+        """Inside a write transaction: tell each user whose project list changed (by
+        default the project's owner and collaborators). Publish the events returned with
+        :meth:`_publish` after the commit."""
+        if usernames is None:
+            usernames = self._people(s, project_id)
+        events = [Event("projects_changed", project_id, username=u) for u in usernames]
+        for event in events:
+            self._announce(s, event)
+        return events
+
+    def _people(self, s: Session, project_id: str) -> list[str]:
+        """The usernames of a project's owner and collaborators."""
+        owner = select(User.username).join(Project, Project.owner_id == User.id)
+        shared = select(User.username).join(Collaborator, Collaborator.user_id == User.id)
+        return list(
+            s.scalars(
+                owner.where(Project.id == project_id).union(
+                    shared.where(Collaborator.project_id == project_id)
+                )
+            )
+        )
+
     # ----- projects -----
 
     def list_projects(
@@ -606,9 +631,13 @@ class CloudService:
                 )
                 s.add(project)
                 s.flush()
-                return self._project_out(s, project)
+                events = self._projects_changed(s, project.id, [principal.username])
+                created = self._project_out(s, project)
         except IntegrityError:
             raise Conflict(f"you already have a project named {req.name!r}") from None
+        for event in events:
+            self._publish(event)
+        return created
 
     def get_project(self, principal: Principal, project_id: str) -> schemas.CloudProject:
         with read_session(self.engine) as s:
@@ -627,20 +656,28 @@ class CloudService:
                 project.metadata_json = req.metadata
             project.updated_at = utcnow()
             s.flush()
-            return self._project_out(s, project)
+            events = self._projects_changed(s, project_id)
+            updated = self._project_out(s, project)
+        for event in events:
+            self._publish(event)
+        return updated
 
     def delete_project(self, principal: Principal, project_id: str) -> None:
         """Delete a project and its whole history (owner only). Its blobs stay until a
         garbage collection."""
         with write_session(self.engine) as s:
             self._project(s, principal, project_id, "owner", lock=True)
+            people = self._people(s, project_id)  # before their rows go
             s.execute(delete(FileHead).where(FileHead.project_id == project_id))
             s.execute(delete(FileVersion).where(FileVersion.project_id == project_id))
             s.execute(delete(Checkpoint).where(Checkpoint.project_id == project_id))
             s.execute(delete(Collaborator).where(Collaborator.project_id == project_id))
             s.execute(delete(Project).where(Project.id == project_id))
             self._announce(s, Event("deleted", project_id))
+            events = self._projects_changed(s, project_id, people)
         self._publish(Event("deleted", project_id))
+        for event in events:
+            self._publish(event)
 
     # ----- collaborators -----
 
@@ -672,6 +709,9 @@ class CloudService:
                 s.add(Collaborator(project_id=project_id, user_id=user_id, role=role))
             else:
                 row.role = role
+            events = self._projects_changed(s, project_id, [username])
+        for event in events:
+            self._publish(event)
         return schemas.Collaborator(username=username, role=role)
 
     def remove_collaborator(self, principal: Principal, project_id: str, username: str) -> None:
@@ -683,7 +723,10 @@ class CloudService:
                 raise NotFound(f"{username!r} is not a collaborator", "user_not_found")
             s.delete(row)
             self._announce(s, Event("revoked", project_id, username=username))
+            events = self._projects_changed(s, project_id, [username])
         self._publish(Event("revoked", project_id, username=username))
+        for event in events:
+            self._publish(event)
 
     # ----- files: reading -----
 

@@ -9,6 +9,9 @@ headers, ``?token=<token>`` (the access log redacts it). Then, as JSON text fram
 * client: ``{"type": "ping"}`` - reply ``{"type": "pong"}``.
 * server: ``{"type": "changed", "project_id": id, "seq": n}`` right after each commit
   (a checkpoint restore sends its last seq only); read ``/changes?since=`` to catch up.
+* server: ``{"type": "projects_changed", "project_id": id}`` when the user's project list
+  changed because of that project (created, shared with the user, unshared, renamed or
+  deleted), whatever the subscription: read ``GET /projects`` again.
 * server: ``{"type": "deleted", "project_id": id}`` when a subscribed project is deleted,
   ``{"type": "revoked", "project_id": id}`` when the user lost access to it; either ends
   that subscription.
@@ -97,6 +100,10 @@ class StreamHandler(tornado.websocket.WebSocketHandler):
         self._send({"type": "error", "code": code, "message": message})
 
     def _on_event(self, event: Event) -> None:
+        if event.kind == "projects_changed":  # for the user, whatever the subscription
+            if self.principal is not None and event.username == self.principal.username:
+                self._send({"type": "projects_changed", "project_id": event.project_id})
+            return
         if event.project_id not in self.subscriptions:
             return
         if event.kind == "changed":

@@ -132,6 +132,7 @@ def test_stream_only_for_visible_projects(
         assert msg == {"type": "changed", "project_id": bob_project, "seq": 1}
         # bob is then made a collaborator: once he re-subscribes he is told
         alice.client.put(f"/projects/{pid}/collaborators/{bob.name}", json={"role": "read"})
+        assert await recv(ws) == {"type": "projects_changed", "project_id": pid}
         await send(ws, {"type": "subscribe", "projects": [pid]})
         sub = await recv(ws)
         assert sub["projects"] == [{"id": pid, "head_seq": 1}]
@@ -142,6 +143,7 @@ def test_stream_only_for_visible_projects(
             None, lambda: alice.client.delete(f"/projects/{pid}/collaborators/{bob.name}")
         )
         assert await recv(ws) == {"type": "revoked", "project_id": pid}
+        assert await recv(ws) == {"type": "projects_changed", "project_id": pid}
         await put_in_thread(alice.client, f"/projects/{pid}/files/x", b"x3")
         await send(ws, {"type": "ping"})
         assert await recv(ws) == {"type": "pong"}
@@ -152,6 +154,7 @@ def test_stream_only_for_visible_projects(
             None, lambda: bob.client.delete(f"/projects/{bob_project}")
         )
         assert await recv(ws) == {"type": "deleted", "project_id": bob_project}
+        assert await recv(ws) == {"type": "projects_changed", "project_id": bob_project}
         ws.close()
 
     asyncio.run(main())
@@ -213,3 +216,42 @@ def test_access_log_redacts_query_tokens(
         asyncio.run(main())
     assert alice.token not in caplog.text
     assert "token=REDACTED" in caplog.text
+
+
+def test_stream_tells_a_user_when_their_project_list_changes(
+    cloud: ServerThread, alice: User, bob: User
+) -> None:
+    """Created, renamed, shared, unshared, deleted: every stream of the user whose list
+    changed hears it, with no subscription; other users hear nothing."""
+
+    async def call(method: str, client: httpx.Client, url: str, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: client.request(method, url, **kwargs))
+
+    async def main() -> None:
+        alice_streams = [await connect(cloud, alice.token) for _ in range(2)]
+        bob_stream = await connect(cloud, bob.token)
+        created = await call("POST", alice.client, "/projects", json={"name": "live-list"})
+        pid = created.json()["id"]
+        for ws in alice_streams:
+            assert await recv(ws) == {"type": "projects_changed", "project_id": pid}
+        await call("PATCH", alice.client, f"/projects/{pid}", json={"title": "Live"})
+        assert await recv(alice_streams[0]) == {"type": "projects_changed", "project_id": pid}
+        await call(
+            "PUT", alice.client, f"/projects/{pid}/collaborators/{bob.name}", json={"role": "read"}
+        )
+        assert await recv(bob_stream) == {"type": "projects_changed", "project_id": pid}
+        await call("DELETE", alice.client, f"/projects/{pid}/collaborators/{bob.name}")
+        assert await recv(bob_stream) == {"type": "projects_changed", "project_id": pid}
+        await call(
+            "PUT", alice.client, f"/projects/{pid}/collaborators/{bob.name}", json={"role": "write"}
+        )
+        assert await recv(bob_stream) == {"type": "projects_changed", "project_id": pid}
+        await call("DELETE", alice.client, f"/projects/{pid}")
+        assert await recv(bob_stream) == {"type": "projects_changed", "project_id": pid}
+        await send(bob_stream, {"type": "ping"})  # nothing else was queued for bob
+        assert await recv(bob_stream) == {"type": "pong"}
+        for ws in [*alice_streams, bob_stream]:
+            ws.close()
+
+    asyncio.run(main())
