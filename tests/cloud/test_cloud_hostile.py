@@ -7,11 +7,19 @@ from typing import Any
 
 from cloud_support import User
 
+from support.logs import bug_reports, captured_logs
+
 DEEP = "[" * 3000 + "]" * 3000
 
 
 def test_deeply_nested_json_is_refused_everywhere(alice: User, project: dict[str, Any]) -> None:
     """Issue 14, item 11: nesting that makes json.loads raise RecursionError."""
+    with captured_logs() as records:
+        refuse_deep_json(alice, project)
+    assert bug_reports(records) == []
+
+
+def refuse_deep_json(alice: User, project: dict[str, Any]) -> None:
     c, pid = alice.client, project["id"]
     bodies = [
         ("POST", "/projects", '{"name": "deep", "metadata": {"a": ' + DEEP + "}}"),

@@ -65,6 +65,14 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         else:
             self.finish(json.dumps(payload, default=_jsonable))
 
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        """A refusal (:class:`ServiceError`) is no bug: the access log's line says it was
+        refused, the reason goes to the debug log; tracebacks are for everything else."""
+        if isinstance(value, ServiceError):
+            self.log.debug("project-filebrowser: %s refused: %s", self.request.path, value)
+            return
+        super().log_exception(typ, value, tb)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ServiceError):
