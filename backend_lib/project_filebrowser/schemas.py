@@ -69,9 +69,7 @@ class FileEntry(_Model):
     state: FileState
 
 
-PlannedAction = Literal[
-    "upload", "download", "delete_local", "delete_remote", "move", "conflict"
-]
+PlannedAction = Literal["upload", "download", "delete_local", "delete_remote", "move", "conflict"]
 
 
 class PlannedStep(_Model):
@@ -104,6 +102,10 @@ class DeleteGuardModel(_Model):
     deletes: int
     total: int
     message: str
+    # share: too large a share deleted; all_vanished: every file gone at once; root_missing:
+    # the project folder is gone (never confirmable: restore it, or unlink the project)
+    reason: Literal["share", "all_vanished", "root_missing"] = "share"
+    confirmable: bool = True
 
 
 class SyncPlan(_Model):

@@ -578,6 +578,8 @@ def _plan_model(project_id: str, plan: Plan, synced: SyncedTree) -> SyncPlan:
             deletes=guard.deletes,
             total=guard.total,
             message=guard.message,
+            reason=guard.reason,  # type: ignore[arg-type]
+            confirmable=guard.confirmable,
         ),
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from project_filebrowser.sync.planner import (
+    GUARD_ALL_VANISHED,
+    GUARD_ROOT_MISSING,
+    GUARD_SHARE,
     MIN_GUARDED_DELETES,
     DeleteLocal,
     DeleteRemote,
@@ -16,7 +19,7 @@ from project_filebrowser.sync.planner import (
     Upload,
     plan,
 )
-from project_filebrowser.sync.trees import BaseEntry, LocalFile, RemoteFile
+from project_filebrowser.sync.trees import BaseEntry, LocalFile, RemoteFile, folder_marker
 
 P = "notebooks/a.ipynb"
 
@@ -33,8 +36,15 @@ def base(content: str, revision: str, path: str = P) -> BaseEntry:
     return BaseEntry(path, sha256=f"sha-{content}", revision=revision, size=len(content))
 
 
+OTHER = "other.txt"  # an unchanged file beside P: a row's delete never empties the project
+
+
 def one(loc: LocalFile | None, rem: RemoteFile | None, bas: BaseEntry | None) -> object:
-    result = plan({P: loc} if loc else {}, {P: rem} if rem else {}, {P: bas} if bas else {})
+    result = plan(
+        {OTHER: local("o", OTHER), **({P: loc} if loc else {})},
+        {OTHER: remote("o", "r0", OTHER), **({P: rem} if rem else {})},
+        {OTHER: base("o", "r0", OTHER), **({P: bas} if bas else {})},
+    )
     assert result.guard is None
     assert len(result.operations) <= 1
     return result.operations[0] if result.operations else None
@@ -179,9 +189,56 @@ def test_deletes_below_the_share_are_not_guarded() -> None:
     assert plan(loc, rem, bas, max_delete_fraction=0.5).guard is None
 
 
-def test_few_deletes_are_never_guarded() -> None:
-    _loc, rem, bas = _many(MIN_GUARDED_DELETES - 1)
-    assert plan({}, rem, bas, max_delete_fraction=0.0).guard is None
+def test_few_deletes_are_never_guarded_by_the_share() -> None:
+    loc, rem, bas = _many(MIN_GUARDED_DELETES)
+    for path in list(loc)[1:]:  # all but one file deleted here: under the floor
+        del loc[path]
+    assert plan(loc, rem, bas, max_delete_fraction=0.0).guard is None
+
+
+def test_a_small_project_is_guarded_from_a_small_floor() -> None:
+    loc, rem, bas = _many(5)
+    for path in list(loc)[:MIN_GUARDED_DELETES]:
+        del loc[path]
+    guard = plan(loc, rem, bas, max_delete_fraction=0.5).guard
+    assert guard is not None and (guard.side, guard.deletes, guard.total) == ("remote", 3, 5)
+    assert guard.reason == GUARD_SHARE and guard.confirmable
+
+
+@pytest.mark.parametrize("count", [1, 2, 7])
+def test_every_file_vanished_is_guarded_whatever_the_count(count: int) -> None:
+    _loc, rem, bas = _many(count)
+    result = plan({}, rem, bas, max_delete_fraction=1.0)  # even with the share rule off
+    guard = result.guard
+    assert guard is not None and guard.reason == GUARD_ALL_VANISHED and guard.confirmable
+    assert (guard.side, guard.deletes) == ("remote", count)
+    assert "Every file of this project is gone" in guard.message
+    assert "paused until you confirm" in guard.message
+    assert all(isinstance(op, DeleteRemote) for op in result.operations)  # for the review
+
+
+def test_an_empty_folder_left_behind_does_not_hide_that_every_file_vanished() -> None:
+    _loc, rem, bas = _many(3)
+    marker = folder_marker("kept")
+    guard = plan({marker.path: marker}, rem, bas).guard
+    assert guard is not None and guard.reason == GUARD_ALL_VANISHED
+
+
+def test_a_missing_root_plans_nothing_and_cannot_be_confirmed() -> None:
+    _loc, rem, bas = _many(7)
+    rem["new.txt"] = remote("n", "r9", "new.txt")  # not even a download (no folder to fill)
+    result = plan({}, rem, bas, max_delete_fraction=1.0, root_present=False)
+    assert result.operations == []
+    guard = result.guard
+    assert guard is not None and guard.reason == GUARD_ROOT_MISSING
+    assert not guard.confirmable
+    assert "folder is missing — restore it, or unlink the project" in guard.message
+
+
+def test_a_missing_root_of_a_project_never_synced_is_just_pulled() -> None:
+    rem = {"a.txt": remote("a", "r1", "a.txt")}
+    result = plan({}, rem, {}, root_present=False)
+    assert result.guard is None and [type(op) for op in result.operations] == [Download]
 
 
 def test_plan_is_sorted_and_deterministic() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
@@ -12,64 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from project_filebrowser.cloud.client import CloudClient
-from project_filebrowser.store import Store
-from project_filebrowser.store.migrate import upgrade
-from project_filebrowser.store.models import Conflict, LocalProjectRow
-from project_filebrowser.sync.project import CycleResult, ProjectSync
 from support.cloud import ServerThread
-
-
-class Replica:
-    def __init__(self, base: Path, cloud: ServerThread, token: str, project_id: str) -> None:
-        self.root = base / "files"
-        self.root.mkdir(parents=True)
-        db_url = f"sqlite:///{base / 'state.db'}"
-        upgrade(db_url)
-        self.store = Store(db_url)
-        with self.store.write() as session:
-            session.add(
-                LocalProjectRow(
-                    id=project_id, cloud_url=cloud.url, name="p", local_path=str(self.root)
-                )
-            )
-        self.cloud_url, self.token, self.project_id = cloud.url, token, project_id
-
-    def sync(self) -> CycleResult:
-        async def run() -> CycleResult:
-            async with CloudClient(self.cloud_url, self.token) as client:
-                syncer = ProjectSync(
-                    project_id=self.project_id,
-                    root=self.root,
-                    client=client,
-                    store=self.store,
-                    transfers=asyncio.Semaphore(4),
-                )
-                return await syncer.run()
-
-        return asyncio.run(run())
-
-    def write(self, rel: str, data: bytes) -> None:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    def read(self, rel: str) -> bytes:
-        return (self.root / rel).read_bytes()
-
-    def files(self) -> dict[str, bytes]:
-        out = {}
-        for dirpath, _dirs, names in os.walk(self.root):
-            for name in names:
-                full = Path(dirpath) / name
-                out[full.relative_to(self.root).as_posix()] = full.read_bytes()
-        return out
-
-    def conflicts(self) -> list[Conflict]:
-        from sqlalchemy import select
-
-        with self.store.read() as session:
-            return list(session.scalars(select(Conflict)))
+from support.replicas import Replica, make_pair
 
 
 @contextlib.contextmanager
@@ -97,18 +40,7 @@ def cloud_requests() -> Iterator[list[list[str]]]:
 
 @pytest.fixture
 def pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
-    cloud.service.create_user("ann", "pw")
-    token = cloud.service.issue_token("ann")
-
-    async def create() -> str:
-        async with CloudClient(cloud.url, token) as client:
-            return (await client.create_project("demo")).id
-
-    project_id = asyncio.run(create())
-    return (
-        Replica(tmp_path / "a", cloud, token, project_id),
-        Replica(tmp_path / "b", cloud, token, project_id),
-    )
+    return make_pair(cloud, tmp_path)
 
 
 def test_create_edit_delete_propagate(pair: tuple[Replica, Replica]) -> None:

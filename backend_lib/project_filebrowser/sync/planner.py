@@ -19,11 +19,15 @@ A path new on one side is an upload or a download; new on both sides with the sa
 is recorded, with different content it is a conflict. A local delete and a local add of the
 same content in one plan become a ``MoveRemote``; an upload of content the remote tree holds
 at another path is marked ``stored`` (sent by reference). Ignored paths get no operation. A plan
-that deletes more than ``max_delete_fraction`` of a project on either side (or, for one run,
-more than ``max_deletes`` files) carries a ``DeleteGuard`` and must not run until the user
+that deletes more than ``max_delete_fraction`` of a project on either side (from
+``MIN_GUARDED_DELETES`` deletes; or, for one run, more than ``max_deletes`` files), or every
+file of the project at once, carries a ``DeleteGuard`` and must not run until the user
 confirms. Cloud deletes a person already confirmed on another replica (``confirmed_deletes``)
 are not counted: that replica's guard asked. With ``restore_local_deletes`` a file deleted
-here but unchanged in the cloud is downloaded again instead of deleted in the cloud.
+here but unchanged in the cloud is downloaded again instead of deleted in the cloud. A
+project whose folder is missing (``root_present=False``) plans nothing at all: its guard
+cannot be confirmed, only ended by restoring the folder or unlinking the project (an
+unmounted disk is not a mass delete).
 
 No I/O happens here: after a crash the engine simply plans again.
 """
@@ -43,8 +47,17 @@ from .trees import (
     is_folder_marker,
 )
 
-# A plan deleting fewer files than this is never paused, whatever the share.
-MIN_GUARDED_DELETES = 10
+# A plan deleting fewer files than this is never paused by the share rule (deleting every
+# file of a project is paused whatever their number).
+MIN_GUARDED_DELETES = 3
+# Why a plan is paused: too large a share deleted, every file gone at once, the folder gone.
+GUARD_SHARE = "share"
+GUARD_ALL_VANISHED = "all_vanished"
+GUARD_ROOT_MISSING = "root_missing"
+CONFIRM_HOW = (
+    "review and confirm in the panel, or run `project-filebrowser sync --dry-run` to see "
+    "them and `project-filebrowser sync --confirm-deletes` to apply them."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +145,32 @@ class DeleteGuard:
     total: int
     fraction: float
     max_deletes: int | None = None  # a count limit given for one run
+    reason: str = GUARD_SHARE  # GUARD_SHARE | GUARD_ALL_VANISHED | GUARD_ROOT_MISSING
+
+    @property
+    def confirmable(self) -> bool:
+        """Whether the user may confirm these deletes: never for a missing folder (it must
+        come back, or the project be unlinked)."""
+        return self.reason != GUARD_ROOT_MISSING
 
     @property
     def message(self) -> str:
+        if self.reason == GUARD_ROOT_MISSING:
+            return (
+                "The project folder is missing — restore it, or unlink the project. "
+                "Nothing is synced (and nothing deleted in the cloud) until then."
+            )
+        if self.reason == GUARD_ALL_VANISHED:
+            return (
+                f"Every file of this project is gone from its folder ({self.deletes} of "
+                f"{self.total}); this sync would delete them all in the cloud; "
+                f"paused until you confirm: {CONFIRM_HOW}"
+            )
         where = "on this machine" if self.side == "local" else "in the cloud"
-        limit = (
-            f"{self.fraction:.0%}" if self.max_deletes is None else f"{self.max_deletes} files"
-        )
+        limit = f"{self.fraction:.0%}" if self.max_deletes is None else f"{self.max_deletes} files"
         return (
             f"This sync would delete {self.deletes} of {self.total} files {where} "
-            f"(more than {limit}); paused until you confirm: review and confirm in the panel, "
-            "or run `project-filebrowser sync --dry-run` to see them and "
-            "`project-filebrowser sync --confirm-deletes` to apply them."
+            f"(more than {limit}); paused until you confirm: {CONFIRM_HOW}"
         )
 
 
@@ -249,6 +276,7 @@ def _mark_stored(operations: list[Operation], remote: RemoteTree) -> list[Operat
 
 def _guard(
     operations: list[Operation],
+    local: LocalTree,
     synced: SyncedTree,
     max_delete_fraction: float,
     max_deletes: int | None,
@@ -259,6 +287,13 @@ def _guard(
         isinstance(op, DeleteLocal) and op.path not in confirmed_deletes for op in operations
     )
     remote_deletes = sum(isinstance(op, DeleteRemote) for op in operations)
+    files = sum(not is_folder_marker(path) for path in synced)
+    vanished = not any(not is_folder_marker(path) for path in local)
+    # every file gone at once is guarded whatever the count, unless this run set its own limit
+    if max_deletes is None and files and remote_deletes >= files and vanished:
+        return DeleteGuard(
+            "remote", remote_deletes, total, max_delete_fraction, reason=GUARD_ALL_VANISHED
+        )
     for side, deletes in (("local", local_deletes), ("remote", remote_deletes)):
         if max_deletes is not None:
             over = deletes > max_deletes
@@ -279,9 +314,18 @@ def plan(
     max_deletes: int | None = None,
     confirmed_deletes: Collection[str] = frozenset(),
     restore_local_deletes: bool = False,
+    root_present: bool = True,
 ) -> Plan:
-    """Compare the three trees path by path and return the operations, sorted by path."""
+    """Compare the three trees path by path and return the operations, sorted by path.
+    ``root_present=False``: the project folder itself is missing (``local`` is then empty);
+    a project that has synced before plans nothing and is paused."""
     result = Plan()
+    if not root_present and synced:
+        deletes = sum(not is_folder_marker(path) for path in synced)
+        result.guard = DeleteGuard(
+            "remote", deletes, len(synced), max_delete_fraction, reason=GUARD_ROOT_MISSING
+        )
+        return result
     for path in sorted(local.keys() | remote.keys() | synced.keys()):
         if is_ignored(path):
             result.ignored.append(path)
@@ -293,6 +337,6 @@ def plan(
             result.operations.append(op)
     result.operations = _mark_stored(_pair_moves(result.operations, synced), remote)
     result.guard = _guard(
-        result.operations, synced, max_delete_fraction, max_deletes, confirmed_deletes
+        result.operations, local, synced, max_delete_fraction, max_deletes, confirmed_deletes
     )
     return result

@@ -56,6 +56,7 @@ from .planner import (
 from .scanner import ScanResult, scan
 from .trees import (
     LocalFile,
+    LocalTree,
     RemoteFile,
     RemoteTree,
     SyncedTree,
@@ -233,7 +234,9 @@ class ProjectSync:
             if round_number == 0:
                 self._remove_orphan_temp_files(scanned.ignored)
             result.skipped, result.ignored = scanned.skipped, current.ignored
-            if current.guard is not None and not allow_mass_delete:
+            if current.guard is not None and (
+                not allow_mass_delete or not current.guard.confirmable
+            ):
                 result.guard = current.guard
                 result.pending = len(current.operations)
                 # say what waits: deleted here, not yet there
@@ -258,15 +261,23 @@ class ProjectSync:
             remote = state.load_remote(session, self.project_id)
             index = state.load_index(session, self.project_id)
         rules = IgnoreRules.for_project(self.root)
-        scanned = await asyncio.to_thread(scan, self.root, index=index.get, rules=rules)
-        if scanned.tree != index:
+        scanned, present = await self._scan(index, rules)
+        if present and scanned.tree != index:
             with self.store.write() as session:
                 state.save_index(session, self.project_id, index, scanned.tree)
-        return self._plan(scanned, remote, synced, rules, restore_deletes), scanned
+        return self._plan(scanned, present, remote, synced, rules, restore_deletes), scanned
+
+    async def _scan(self, index: LocalTree, rules: IgnoreRules) -> tuple[ScanResult, bool]:
+        """The local tree, and whether the project folder itself is there (a folder that
+        went away during the scan gave a partial tree: missing too)."""
+        present = self.root.is_dir()
+        scanned = await asyncio.to_thread(scan, self.root, index=index.get, rules=rules)
+        return scanned, present and self.root.is_dir()
 
     def _plan(
         self,
         scanned: ScanResult,
+        present: bool,
         remote: RemoteTree,
         synced: SyncedTree,
         rules: IgnoreRules,
@@ -280,6 +291,7 @@ class ProjectSync:
             max_delete_fraction=self.max_delete_fraction,
             max_deletes=self.max_deletes,
             restore_local_deletes=restore_deletes,
+            root_present=present,
         )
 
     async def preview(self) -> tuple[Plan, SyncedTree]:
@@ -296,8 +308,8 @@ class ProjectSync:
         async for page in self._pages(cursor):
             state.fold_changes(remote, page.items)
         rules = IgnoreRules.for_project(self.root)
-        scanned = await asyncio.to_thread(scan, self.root, index=index.get, rules=rules)
-        return self._plan(scanned, remote, synced, rules), synced
+        scanned, present = await self._scan(index, rules)
+        return self._plan(scanned, present, remote, synced, rules), synced
 
     async def refresh_remote(self) -> None:
         """Bring the remote tree up to the cloud's head: a full listing the first time, then
@@ -546,6 +558,8 @@ class ProjectSync:
 
     async def _download(self, remote: RemoteFile, expect_sha256: str | None) -> LocalFile:
         target = self.root / remote.path
+        if not self.root.is_dir():  # never recreate a vanished project folder: plan again
+            raise LocalChanged(str(self.root))
         if is_folder_marker(remote.path):
             target.parent.mkdir(parents=True, exist_ok=True)
             local = folder_marker(PurePosixPath(remote.path).parent.as_posix())

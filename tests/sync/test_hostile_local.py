@@ -1,0 +1,86 @@
+"""What a user's own disk can do to a project, against the real cloud: a vanished folder,
+names the cloud cannot hold, names at the file system's length limit, one file that fails,
+and rewrites that hide behind an old mtime."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from project_filebrowser.sync.planner import GUARD_ALL_VANISHED, GUARD_ROOT_MISSING
+from support.cloud import ServerThread
+from support.replicas import Replica, cloud_paths, make_pair
+
+SEVEN = {f"f{i}.txt": f"file {i}".encode() for i in range(6)} | {"nb/deep.ipynb": b"{}"}
+
+
+@pytest.fixture
+def pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
+    return make_pair(cloud, tmp_path)
+
+
+def _synced_seven(a: Replica, b: Replica) -> None:
+    for rel, data in SEVEN.items():
+        a.write(rel, data)
+    a.sync()
+    b.sync()
+    assert b.files() == SEVEN
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_missing_project_folder_deletes_nothing_anywhere(
+    pair: tuple[Replica, Replica], confirm: bool
+) -> None:
+    a, b = pair
+    _synced_seven(a, b)
+    away = a.root.with_name("moved-away")
+    a.root.rename(away)  # an unmounted disk, a renamed folder
+    b.write("f0.txt", b"edited on b")  # the cloud moves on meanwhile
+    b.sync()
+
+    result = a.sync(allow_mass_delete=confirm)  # even a confirmation cannot make it delete
+    assert result.guard is not None and result.guard.reason == GUARD_ROOT_MISSING
+    assert "folder is missing — restore it, or unlink the project" in result.guard.message
+    assert result.operations == 0
+    assert not a.root.exists()  # not recreated by a download either
+    assert cloud_paths(a) == sorted(SEVEN)
+    b.sync()
+    assert b.files() == SEVEN | {"f0.txt": b"edited on b"}
+
+    away.rename(a.root)  # restored: it syncs as if nothing happened
+    result = a.sync()
+    assert result.guard is None and result.pending == 0
+    assert a.files() == b.files()
+
+
+def test_every_file_vanished_pauses_until_confirmed(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    _synced_seven(a, b)
+    shutil.rmtree(a.root)
+    a.root.mkdir()  # an empty mount point where the project was
+
+    result = a.sync()
+    assert result.guard is not None and result.guard.reason == GUARD_ALL_VANISHED
+    assert (result.guard.deletes, result.guard.total) == (7, 7)
+    assert cloud_paths(a) == sorted(SEVEN)
+    b.sync()
+    assert b.files() == SEVEN
+
+    result = a.sync(allow_mass_delete=True)  # the user meant it
+    assert result.guard is None and cloud_paths(a) == []
+    guard = b.sync().guard  # the other machine is asked too (the share rule)
+    assert guard is not None and guard.side == "local"
+    b.sync(allow_mass_delete=True)
+    assert b.files() == {}
+
+
+def test_a_small_project_is_guarded_too(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    _synced_seven(a, b)
+    for rel in ["f0.txt", "f1.txt", "f2.txt", "f3.txt"]:  # 4 of 7: once under the floor of 10
+        (a.root / rel).unlink()
+    result = a.sync()
+    assert result.guard is not None and (result.guard.deletes, result.guard.total) == (4, 7)
+    assert cloud_paths(a) == sorted(SEVEN)
