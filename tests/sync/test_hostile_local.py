@@ -84,3 +84,40 @@ def test_a_small_project_is_guarded_too(pair: tuple[Replica, Replica]) -> None:
     result = a.sync()
     assert result.guard is not None and (result.guard.deletes, result.guard.total) == (4, 7)
     assert cloud_paths(a) == sorted(SEVEN)
+
+
+LONG = {"n" * 251 + ".txt": b"ascii", "deep/" + "é" * 125 + "x.csv": b"two bytes a char"}
+
+
+def test_names_of_255_bytes_sync_and_conflict(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    for rel, data in LONG.items():
+        a.write(rel, data)
+    a.sync()
+    result = b.sync()
+    assert result.pending == 0 and b.files() == LONG
+    assert not list(b.root.rglob("*.pfb.tmp"))
+
+    rel = next(iter(LONG))
+    a.write(rel, b"edited on a")
+    b.write(rel, b"edited on b")
+    a.sync()
+    b.sync()
+    a.sync()
+    assert a.files() == b.files()
+    assert a.read(rel) == b"edited on a"
+    [conflict] = b.conflicts()
+    assert b.read(conflict.conflict_path) == b"edited on b"
+    assert len(conflict.conflict_path.encode()) <= 255
+
+
+def test_temp_files_old_and_new_are_never_synced_and_cleaned_up(
+    pair: tuple[Replica, Replica],
+) -> None:
+    a, b = pair
+    a.write("sub/keep.txt", b"kept")
+    a.write("sub/.notes.txt.1a2b3c4d.pfb.tmp", b"left by an older version's crash")
+    a.write(".0123456789abcdef.pfb.tmp", b"left by a crash")
+    a.sync()
+    assert a.files() == {"sub/keep.txt": b"kept"}
+    assert cloud_paths(a) == ["sub/keep.txt"]

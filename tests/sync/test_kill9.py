@@ -68,7 +68,7 @@ def test_kill9_during_download_leaves_no_partial_file(cloud: ServerThread, tmp_p
     _kill_when(
         process,
         lambda: (
-            any(p.stat().st_size > (8 << 20) for p in folder.glob(".data.bin.*.pfb.tmp"))
+            any(p.stat().st_size > (8 << 20) for p in folder.glob(".*.pfb.tmp"))
             if folder.is_dir()
             else False
         ),

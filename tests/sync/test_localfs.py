@@ -95,3 +95,33 @@ def test_delete_only_if_unchanged(tmp_path: Path) -> None:
     assert target.exists()
     delete_if_unchanged(target, sha(b"edited"))
     assert not target.exists()
+
+
+LONG_NAMES = ["n" * 251 + ".txt", "é" * 125 + "x.csv", "x" * 255]  # 255 bytes of UTF-8 each
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_a_download_to_a_name_of_255_bytes(tmp_path: Path, name: str) -> None:
+    assert len(name.encode()) == 255
+    target = tmp_path / "sub" / name
+    with AtomicDownload(target) as download:
+        assert len(download.temp.name.encode()) <= 32
+        assert download.temp.name.endswith(".pfb.tmp") and download.temp.parent == target.parent
+        download.write(b"long")
+        download.commit(expect_sha256=None)
+    assert target.read_bytes() == b"long"
+    assert [p.name for p in target.parent.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("name", LONG_NAMES)
+def test_a_conflict_copy_of_a_name_of_255_bytes_fits(name: str) -> None:
+    taken: set[str] = set()
+    for _ in range(3):
+        copy = conflict_name(f"dir/{name}", WHEN, taken.__contains__)
+        leaf = copy.removeprefix("dir/")
+        assert len(leaf.encode()) <= 255 and "(conflict 2026-11-22 014500" in leaf
+        assert leaf.encode().decode() == leaf  # no character cut in half
+        assert copy not in taken
+        taken.add(copy)
+    if "." in name:
+        assert copy.endswith(name[name.rindex(".") :])  # the extension survives

@@ -9,7 +9,8 @@ if TYPE_CHECKING:
     import pathspec
 
 IGNORE_FILE = ".projectignore"
-# Temp files of the engine's atomic downloads: ``.<name>.pfb-<random>.tmp`` in the target folder.
+# Temp files of the engine's atomic downloads: ``.<16 hex>.pfb.tmp`` in the target folder
+# (``.<name>.<8 hex>.pfb.tmp`` before: the suffix recognises both).
 TEMP_SUFFIX = ".pfb.tmp"
 # The defaults, as name tests: a path is ignored when a folder on it is one of IGNORED_DIRS,
 # or when its name or a folder's name matches a name rule. Tested by name, without a regex

@@ -3,7 +3,12 @@
 * Downloads go to a temp file in the target's folder, are fsynced, the target is checked
   again against what the planner expected, and only then ``os.replace``d into place. A target
   that changed meanwhile raises ``LocalChanged``: the step turns into a conflict.
-* Conflict copies are named ``name (conflict YYYY-MM-DD HHMMSS).ext``.
+* A temp file has a short name of its own, ``.<16 hex>.pfb.tmp`` (25 bytes), whatever the
+  length of the target's: a target name may use all of the file system's 255 bytes. (Older
+  versions named it ``.<name>.<8 hex>.pfb.tmp``; both end in ``TEMP_SUFFIX``, which the
+  ignore rules and the orphan clean-up go by.)
+* Conflict copies are named ``name (conflict YYYY-MM-DD HHMMSS).ext``, the name shortened
+  where the tag would take it past 255 bytes.
 """
 
 from __future__ import annotations
@@ -23,15 +28,28 @@ class LocalChanged(Exception):
     """The local file is no longer what the plan expected."""
 
 
+# The longest file name (in bytes of UTF-8) Linux file systems and the cloud take.
+MAX_NAME_BYTES = 255
+
+
+def _shortened(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` bytes of UTF-8, never inside a character."""
+    return text.encode("utf-8")[: max(max_bytes, 0)].decode("utf-8", errors="ignore")
+
+
 def conflict_name(path: str, when: datetime, exists: Callable[[str], bool]) -> str:
-    """``dir/name (conflict 2026-11-22 014500).ext``, numbered if that is taken too."""
+    """``dir/name (conflict 2026-11-22 014500).ext``, numbered if that is taken too; a name
+    too long for the tag loses the end of its stem (then of its extension)."""
     pure = PurePosixPath(path)
     suffix = "".join(pure.suffixes[-1:]) if not pure.name.startswith(".") else ""
     stem = pure.name[: len(pure.name) - len(suffix)] if suffix else pure.name
     stamp = when.strftime("%Y-%m-%d %H%M%S")
     for n in range(1, 10_000):
         tag = f" (conflict {stamp})" if n == 1 else f" (conflict {stamp} {n})"
-        candidate = str(pure.with_name(f"{stem}{tag}{suffix}"))
+        room = MAX_NAME_BYTES - len(tag.encode("utf-8"))
+        ext = _shortened(suffix, room // 2)
+        short = _shortened(stem, room - len(ext.encode("utf-8")))
+        candidate = str(pure.with_name(f"{short}{tag}{ext}"))
         if not exists(candidate):
             return candidate
     raise RuntimeError(f"no free conflict name for {path}")
@@ -53,7 +71,8 @@ def conflict_original(path: str) -> str | None:
 
 
 def temp_path_for(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    """A new temp file's path beside ``target``: a short name of its own (see above)."""
+    return target.with_name(f".{secrets.token_hex(8)}{TEMP_SUFFIX}")
 
 
 def fsync_dir(folder: Path) -> None:
