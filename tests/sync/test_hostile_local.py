@@ -114,7 +114,7 @@ def test_names_of_255_bytes_sync_and_conflict(pair: tuple[Replica, Replica]) -> 
 def test_temp_files_old_and_new_are_never_synced_and_cleaned_up(
     pair: tuple[Replica, Replica],
 ) -> None:
-    a, b = pair
+    a, _b = pair
     a.write("sub/keep.txt", b"kept")
     a.write("sub/.notes.txt.1a2b3c4d.pfb.tmp", b"left by an older version's crash")
     a.write(".0123456789abcdef.pfb.tmp", b"left by a crash")
