@@ -309,10 +309,7 @@ class BaseHandler(tornado.web.RequestHandler):
         except ValidationError as exc:
             if any(e["type"] == "json_invalid" for e in exc.errors()):
                 raise InvalidRequest("the body is not valid JSON", "invalid_json") from None
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-                for e in exc.errors()[:5]
-            )
+            problems = "; ".join(_in_words(model, e) for e in exc.errors()[:5])
             raise InvalidRequest(f"invalid request body: {problems}") from None
 
     def str_arg(self, name: str, allow_empty: bool = False) -> str | None:
@@ -787,6 +784,17 @@ class OpenAPIHandler(BaseHandler):
 
 
 ID = r"([^/]+)"
+
+
+def _in_words(model: type[BaseModel], error: Any) -> str:
+    """One validation problem as a sentence: a pattern is told as its rule, never shown."""
+    where = ".".join(str(p) for p in error["loc"]) or "body"
+    if error["type"] != "string_pattern_mismatch":
+        return f"{where}: {error['msg']}"
+    if model is schemas.ProjectCreate and error["loc"] == ("name",):
+        return schemas.project_name_problem(error["input"]) or f"{where}: not allowed"
+    field = model.model_fields.get(str(error["loc"][0]))
+    return f"{where}: {field.description if field and field.description else 'not allowed'}"
 
 
 def routes(ctx: AppContext) -> list[tuple[str, type[tornado.web.RequestHandler], dict[str, Any]]]:

@@ -8,12 +8,39 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9_-])?$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+PROJECT_NAME_MAX = 128
+_NAME_CHARS = re.compile(r"[A-Za-z0-9._ -]*")
+
+
+def project_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a project name, in words (None when it can): the rule of
+    PROJECT_NAME_PATTERN, told part by part, as the API, the CLI and the UI say it."""
+    if not name:
+        return "a project name is required"
+    if len(name) > PROJECT_NAME_MAX:
+        return (
+            f"a project name has at most {PROJECT_NAME_MAX} characters; "
+            f"this one has {len(name)}"
+        )
+    if "/" in name or "\\" in name:
+        return "a project name cannot contain '/' or '\\': it becomes a folder name"
+    if not _NAME_CHARS.fullmatch(name):
+        bad = sorted({c for c in name if not _NAME_CHARS.fullmatch(c)})
+        shown = ", ".join(repr(c) for c in bad[:5])
+        return f"a project name uses letters, digits, '_', '-', '.' and spaces only, not {shown}"
+    if name[0] in ".- ":
+        return "a project name cannot start with '.', '-' or a space"
+    if name[-1] in ". ":
+        return "a project name cannot end with '.' or a space"
+    return None
+
 
 Role = Literal["read", "write"]
 

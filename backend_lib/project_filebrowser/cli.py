@@ -293,10 +293,27 @@ async def projects(service: Any, cloud: bool) -> None:
 
 @main.command()
 @click.argument("name")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="If projects/NAME already holds files, upload them into the new project.",
+)
 @_service_command
-async def create(service: Any, name: str) -> None:
+async def create(service: Any, name: str, adopt: bool) -> None:
     """Create a cloud project and link it at projects/NAME."""
-    project = await service.create_project(name)
+    from .service import ServiceError
+
+    try:
+        project = await service.create_project(name, adopt=adopt)
+    except ServiceError as exc:
+        if exc.code == "folder_not_empty":
+            raise ServiceError(
+                exc.status,
+                exc.code,
+                f"{exc.details['folder']} already holds {exc.details['files']} file(s); "
+                "run again with --adopt to upload them into the new project",
+            ) from exc
+        raise
     await _sync_with_progress(service, [project.id])
     click.echo(f"created {project.name} ({project.id}) at {project.local_path}")
 
@@ -313,6 +330,22 @@ async def link(service: Any, project: str, path: str | None) -> None:
     click.echo(f"linked {linked.name} ({linked.id}) at {linked.local_path}")
     if not ok:
         raise click.ClickException(f"the first sync of {linked.name} did not finish")
+
+
+@main.command()
+@click.argument("project")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_service_command
+async def delete(service: Any, project: str, yes: bool) -> None:
+    """Delete a project from the cloud, for everyone (owner only); local files stay."""
+    project_id = await _find_project(service, project, cloud=True)
+    cloud = next(p for p in await service.list_projects("cloud") if p.id == project_id)
+    files = f"{cloud.file_count} file{'s' if cloud.file_count != 1 else ''}"
+    question = f"Delete project {cloud.name} and its {files} from the cloud for everyone?"
+    if not yes and not click.confirm(question, default=False):
+        raise click.ClickException("nothing deleted")
+    await service.delete_project(project_id)
+    click.echo(f"deleted {cloud.name} ({project_id}) and its {files} from the cloud")
 
 
 @main.command()

@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from project_cloud.schemas import project_name_problem
+
 from ._version import __version__
 from .cloud.client import CloudClient, CloudError
 from .cloud.stream import ChangeStream
@@ -81,15 +83,23 @@ class Settings:
 class ServiceError(Exception):
     """A request the service cannot honour, with its HTTP status and a clear sentence."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = details or {}  # more fields of the error object, e.g. a file count
 
 
 def _not_found(what: str) -> ServiceError:
     return ServiceError(404, "not_found", f"{what} does not exist")
+
+
+def _count_files(folder: Path) -> int:
+    """How many files a folder holds, at any depth (0 for a missing folder)."""
+    return sum(len(files) for _dir, _dirs, files in os.walk(folder))
 
 
 def _from_cloud(exc: CloudError) -> ServiceError:
@@ -291,15 +301,26 @@ class ProjectFileBrowserService:
         return rel.rstrip("/")
 
     async def create_project(
-        self, name: str, title: str = "", description: str = ""
+        self, name: str, title: str = "", description: str = "", *, adopt: bool = False
     ) -> LocalProject:
+        """Create a cloud project and link it at projects_dir/NAME. A folder there that
+        already holds files is refused (409 folder_not_empty) unless ``adopt``: then its
+        files are uploaded into the new project."""
         _, client = self.require_manager()
-        if "/" in name or not is_safe_path(name) or name != name.strip():
-            raise ServiceError(
-                400, "invalid_name", f"{name!r} cannot be a project name: it names its folder"
-            )
+        problem = project_name_problem(name)
+        if problem is not None:
+            raise ServiceError(400, "invalid_name", problem)
         folder = self._folder(None, name)
         self._check_folder_free(folder)
+        files = _count_files(Path(self.settings.root_dir) / folder)
+        if files and not adopt:
+            raise ServiceError(
+                409,
+                "folder_not_empty",
+                f"the folder {folder} exists and holds {files} file{'s' if files != 1 else ''}; "
+                "create the project with adopt to upload them into it",
+                {"folder": folder, "files": files},
+            )
         try:
             cloud = await client.create_project(name, title, description)
         except CloudError as exc:
@@ -349,6 +370,24 @@ class ProjectFileBrowserService:
         manager.watch_project(cloud.id)
         manager.request_sync(cloud.id, user=True)
         return self._local_project(cloud.id)
+
+    async def delete_project(self, project_id: str) -> None:
+        """Delete a project from the cloud, for everyone (the cloud lets only its owner);
+        unlink it here first if it is linked. Local files stay. Nothing changes when the
+        cloud refuses."""
+        _, client = self.require_manager()
+        try:
+            await client.project(project_id)  # 404 before anything changes
+        except CloudError as exc:
+            raise _from_cloud(exc) from exc
+        with self.require_store().read() as session:
+            linked = session.get(LocalProjectRow, project_id) is not None
+        try:
+            await client.delete_project(project_id)
+        except CloudError as exc:
+            raise _from_cloud(exc) from exc
+        if linked:
+            self.unlink(project_id)
 
     def unlink(self, project_id: str) -> None:
         manager, _ = self.require_manager()

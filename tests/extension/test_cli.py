@@ -73,7 +73,7 @@ def test_errors_are_one_line_with_exit_status(cloud: ServerThread, tmp_path: Pat
     run = a("login", cloud.url, "--token", "wrong")
     assert run.returncode == 1 and len(run.stderr.strip().splitlines()) == 1
     run = a("create", "bad/name")
-    assert run.returncode == 1 and "cannot be a project name" in run.stderr
+    assert run.returncode == 1 and "cannot contain '/'" in run.stderr
 
 
 def test_second_process_waits_for_the_lock_and_says_who(

@@ -136,7 +136,9 @@ async def test_conflict_is_listed_and_resolved(
     [
         ("POST", ("projects",), {"name": "../evil"}, 400, "invalid_name"),
         ("POST", ("projects",), {"name": "a/b"}, 400, "invalid_name"),
-        ("POST", ("projects",), {"name": "bad*name"}, 400, "invalid_request"),
+        ("POST", ("projects",), {"name": "bad*name"}, 400, "invalid_name"),
+        ("POST", ("projects",), {"name": "x" * 300}, 400, "invalid_name"),
+        ("DELETE", ("projects", "no-such-id"), None, 404, "not_found"),
         ("POST", ("projects",), {"name": "ok", "extra": 1}, 400, "invalid_body"),
         ("POST", ("projects",), "{not json", 400, "invalid_body"),
         ("POST", ("projects",), None, 400, "invalid_body"),

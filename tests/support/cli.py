@@ -24,6 +24,7 @@ class Cli:
         return subprocess.Popen(
             [sys.executable, "-m", "project_filebrowser.cli", *args, *self._where(args)],
             env=self.env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

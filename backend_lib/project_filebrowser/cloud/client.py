@@ -249,6 +249,9 @@ class CloudClient:
         body = {"name": name, "title": title, "description": description}
         return CloudProject.model_validate(await self._json("POST", "/projects", json=body))
 
+    async def delete_project(self, project_id: str) -> None:
+        await self._send("DELETE", f"/projects/{quote(project_id, safe='')}")
+
     # -- files ----------------------------------------------------------------------------
 
     def _file_url(self, project_id: str, path: str) -> str:

@@ -75,8 +75,9 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        details: dict[str, Any] = {}
         if isinstance(exc, ServiceError):
-            status_code, code, message = exc.status, exc.code, exc.message
+            status_code, code, message, details = exc.status, exc.code, exc.message, exc.details
         else:
             code = _DEFAULT_CODES.get(
                 status_code, "server_error" if status_code >= 500 else "error"
@@ -86,7 +87,7 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
                 message = "An unexpected error occurred on the server; see the server log."
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"error": {"code": code, "message": message}}))
+        self.finish(json.dumps({"error": {**details, "code": code, "message": message}}))
 
 
 def _jsonable(value: Any) -> Any:

@@ -17,9 +17,10 @@ class _Body(BaseModel):
 
 
 class CreateProjectBody(_Body):
-    name: str = Field(min_length=1, max_length=128)
+    name: str = Field(max_length=4096)  # the rule itself is the service's, told in words
     title: str = Field(default="", max_length=256)
     description: str = Field(default="", max_length=100_000)
+    adopt: bool = False
 
 
 class LinkBody(_Body):
@@ -53,7 +54,9 @@ class ProjectsHandler(BaseHandler):
     @authorized
     async def post(self) -> None:
         body = self.parse(CreateProjectBody)
-        project = await self.service.create_project(body.name, body.title, body.description)
+        project = await self.service.create_project(
+            body.name, body.title, body.description, adopt=body.adopt
+        )
         self.write_json(project, status=201)
 
 
@@ -62,6 +65,12 @@ class ProjectHandler(BaseHandler):
     @authorized
     def get(self, project_id: str) -> None:
         self.write_json(self.service.get_project(project_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, project_id: str) -> None:
+        await self.service.delete_project(project_id)
+        self.write_json(None, status=204)
 
 
 class LinkHandler(BaseHandler):
