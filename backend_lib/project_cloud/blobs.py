@@ -33,6 +33,7 @@ import contextlib
 import hashlib
 import os
 import re
+import threading
 import time
 import urllib.parse
 import uuid
@@ -44,6 +45,9 @@ from fsspec.implementations.local import LocalFileSystem
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 READ_CHUNK = 1024 * 1024
+# A temp file untouched this long belongs to no upload in progress (uploads write at least
+# every megabyte; the server's idle timeout is shorter): clean-ups remove it.
+TEMP_MAX_AGE = 15 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,8 @@ class BlobStore:
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
         self.local = isinstance(fs, LocalFileSystem)
+        self._in_use: set[str] = set()  # temp keys of this process's uploads in progress
+        self._in_use_lock = threading.Lock()
         protocols = {fs.protocol} if isinstance(fs.protocol, str) else set(fs.protocol)
         self.object_store = bool(protocols & OBJECT_STORES)
         if not self.object_store:
@@ -162,7 +168,18 @@ class BlobStore:
 
     def writer(self) -> BlobWriter:
         """Start an upload; call :meth:`BlobWriter.commit` or :meth:`BlobWriter.abort`."""
-        return BlobWriter(self, f"{self.root}/tmp/{uuid.uuid4().hex}.part")
+        return BlobWriter(self, self._temp_key(uuid.uuid4().hex))
+
+    def _temp_key(self, name: str) -> str:
+        """A new temp key, marked in use (so no clean-up removes it) until released."""
+        key = f"{self.root}/tmp/{name}.part"
+        with self._in_use_lock:
+            self._in_use.add(key)
+        return key
+
+    def _release(self, key: str) -> None:
+        with self._in_use_lock:
+            self._in_use.discard(key)
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         """Store ``data`` (small blobs, tests); returns ``(sha256, size)``."""
@@ -204,7 +221,7 @@ class BlobStore:
         if not self.local:
             self.fs.pipe_file(final, b"".join(chunks))
             return matched, entries
-        tmp = f"{self.root}/tmp/{name}.part"
+        tmp = self._temp_key(name)
         try:
             with open(tmp, "xb") as handle:
                 for chunk in chunks:
@@ -216,6 +233,8 @@ class BlobStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+        finally:
+            self._release(tmp)
         return matched, entries
 
     def pack_key(self, name: str) -> str:
@@ -255,12 +274,17 @@ class BlobStore:
     def temp_files(self) -> list[str]:
         return [str(e["name"]) for e in self._ls_tmp()]
 
-    def cleanup_temp(self, older_than_seconds: float = 24 * 3600) -> int:
-        """Delete uploads left in ``tmp/`` by a crash (older than the given age, so that
-        another replica's upload in progress survives). Returns how many were removed."""
+    def cleanup_temp(self, older_than_seconds: float = TEMP_MAX_AGE) -> int:
+        """Delete uploads left in ``tmp/`` by a killed process: those not in use here and
+        untouched for the given age (so that another replica's upload in progress, which
+        writes at least every megabyte, survives). Returns how many were removed."""
         removed = 0
         now = time.time()
+        with self._in_use_lock:
+            in_use = set(self._in_use)
         for info in self._ls_tmp():
+            if info["name"] in in_use:
+                continue
             mtime = _mtime(info)
             if mtime is None or now - mtime >= older_than_seconds:
                 try:
@@ -320,6 +344,7 @@ class BlobWriter:
                     os.utime(final_key)
         else:
             self.store._publish(self.tmp_key, final_key)
+            self.store._release(self.tmp_key)
         self._done = True
         return sha256, self.size
 
@@ -343,6 +368,7 @@ class BlobWriter:
     def _remove_tmp(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.store.fs.rm(self.tmp_key)
+        self.store._release(self.tmp_key)
 
 
 def _mtime(info: dict[str, Any]) -> float | None:

@@ -64,15 +64,37 @@ class AppContext:
     executor: Executor | None = None
     max_json_body: int = MAX_JSON_BODY
     connections: set[Any] = field(default_factory=set)
+    in_flight: set[Any] = field(default_factory=set)  # requests being answered
+    stopping: bool = False  # the server is shutting down: new requests get 503
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run blocking work (DB, blob IO) in the thread pool."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        try:
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        except RuntimeError:  # the pool is shut down
+            if not self.stopping:
+                raise
+            raise ShuttingDown() from None
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait until no request is being answered (True), or ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.in_flight and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        return not self.in_flight
 
 
 class MethodNotAllowed(ServiceError):
     status, code = 405, "method_not_allowed"
+
+
+class ShuttingDown(ServiceError):
+    status, code = 503, "shutting_down"
+
+    def __init__(self) -> None:
+        super().__init__("the service is shutting down; try again in a moment")
 
 
 class ApiError(tornado.web.HTTPError):
@@ -184,7 +206,10 @@ class BaseHandler(tornado.web.RequestHandler):
         return bool(length) or "chunked" in self.request.headers.get("Transfer-Encoding", "")
 
     async def prepare(self) -> None:
+        self.ctx.in_flight.add(self)
         try:
+            if self.ctx.stopping:
+                raise ShuttingDown()
             if self.request.method not in self.allowed_methods():
                 self.set_header("Allow", ", ".join(self.allowed_methods()))
                 raise MethodNotAllowed(f"{self.request.method} is not allowed here")
@@ -259,10 +284,24 @@ class BaseHandler(tornado.web.RequestHandler):
         if allow:
             self.set_header("Allow", allow)
         self.set_status(status)
+        self._error_headers(status)
+        self.finish(error_body(code, message))
+
+    def _error_headers(self, status: int) -> None:
         self.set_header("Content-Type", "application/json")
         if status == 401:
             self.set_header("WWW-Authenticate", 'Bearer realm="project-cloud"')
-        self.finish(error_body(code, message))
+        if status == 503:
+            self.set_header("Retry-After", "1")
+            if self.ctx.stopping:
+                self.set_header("Connection", "close")
+
+    def on_finish(self) -> None:
+        self.ctx.in_flight.discard(self)
+
+    def on_connection_close(self) -> None:
+        self.ctx.in_flight.discard(self)
+        super().on_connection_close()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -281,9 +320,7 @@ class BaseHandler(tornado.web.RequestHandler):
             )
         if status_code == 405 and "Allow" not in self._headers:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
-        if status_code == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="project-cloud"')
-        self.set_header("Content-Type", "application/json")
+        self._error_headers(status_code)
         self.finish(error_body(code, message))
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
@@ -563,6 +600,7 @@ class FileHandler(BaseHandler):
 
     def on_finish(self) -> None:
         self._drop_upload()
+        super().on_finish()
 
     @api
     async def put(self, project_id: str, *_: str) -> None:

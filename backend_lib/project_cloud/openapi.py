@@ -521,7 +521,8 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                 '{"error": {"code", "message"}}. JSON request bodies are limited to '
                 f"{MAX_JSON_BODY} bytes, files to {max_file_size} bytes; a refused request "
                 f"with a body over {DRAIN_LIMIT} bytes is answered and the connection closed. "
-                "Unknown, empty or repeated query parameters are refused (400)."
+                "Unknown, empty or repeated query parameters are refused (400). While the "
+                "service shuts down, any request may get 503 shutting_down (Retry-After)."
                 "\n\nThe change stream is a websocket at /api/v1/stream (not describable "
                 "here): authenticate with the Authorization header or ?token=, send "
                 '{"type":"subscribe","projects":[ids]}, receive '

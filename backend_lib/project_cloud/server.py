@@ -26,7 +26,7 @@ from jupyter_core.paths import jupyter_data_dir
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from .blobs import BlobStore
+from .blobs import TEMP_MAX_AGE, BlobStore
 from .db import create_db_engine, upgrade
 from .handlers import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, NotFoundHandler, routes
 from .notify import Notifier, make_notifier
@@ -36,6 +36,8 @@ from .stream import redacting_log_function
 log = logging.getLogger(__name__)
 
 WEBSOCKET_MAX_MESSAGE = 64 * 1024
+STOP_DRAIN_SECONDS = 10.0  # how long a stop lets requests being answered finish
+TEMP_SWEEP_SECONDS = 5 * 60  # how often stale partial uploads are looked for
 
 
 def default_cloud_dir() -> Path:
@@ -84,7 +86,10 @@ class CloudServer:
     ``max_file_size``: larger uploads get 413. Blocking work (DB, blob IO) runs in a thread
     pool of ``workers`` threads. ``notifier``: default :func:`make_notifier` - PostgreSQL
     ``LISTEN/NOTIFY`` for a PostgreSQL URL (replicas notify each other's ``/stream``
-    subscribers), in-process otherwise.
+    subscribers), in-process otherwise. Partial uploads (``tmp/*.part``) that no upload
+    of this process uses and that are untouched for ``temp_max_age`` seconds are removed
+    at start and every ``temp_sweep_seconds``. :meth:`stop` lets requests being answered
+    finish for up to ``drain_seconds`` and answers new ones 503 ``shutting_down``.
     """
 
     def __init__(
@@ -96,12 +101,19 @@ class CloudServer:
         notifier: Notifier | None = None,
         workers: int = 8,
         max_json_body: int = MAX_JSON_BODY,
+        temp_max_age: float = TEMP_MAX_AGE,
+        temp_sweep_seconds: float = TEMP_SWEEP_SECONDS,
+        drain_seconds: float = STOP_DRAIN_SECONDS,
     ) -> None:
         self.db_url = db_url
         self.storage_url = storage_url
         self.max_file_size = max_file_size
         self.max_json_body = max_json_body
         self.workers = workers
+        self.temp_max_age = temp_max_age
+        self.temp_sweep_seconds = temp_sweep_seconds
+        self.drain_seconds = drain_seconds
+        self._sweeper: asyncio.Task[None] | None = None
         self.engine = create_db_engine(db_url)
         self.blobs = BlobStore(storage_url)
         self.notifier: Notifier = notifier if notifier is not None else make_notifier(db_url)
@@ -130,9 +142,7 @@ class CloudServer:
         loop = asyncio.get_running_loop()
         self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="project-cloud")
         await self._run(upgrade, self.engine)
-        removed = await self._run(self.blobs.cleanup_temp)
-        if removed:
-            log.info("removed %d stale partial uploads", removed)
+        await self._sweep_temp()
         self.notifier.bind_loop(loop)
         try:
             await self.notifier.start()
@@ -152,8 +162,22 @@ class CloudServer:
         self._http.add_sockets(sockets)
         self.host = host
         self.port = int(sockets[0].getsockname()[1])
+        self._sweeper = loop.create_task(self._sweep_periodically())
         log.info("Projects service listening on %s", self.url)
         return self.port
+
+    async def _sweep_temp(self) -> None:
+        removed = await self._run(self.blobs.cleanup_temp, self.temp_max_age)
+        if removed:
+            log.info("removed %d stale partial uploads", removed)
+
+    async def _sweep_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.temp_sweep_seconds)
+            try:
+                await self._sweep_temp()
+            except Exception:  # a storage hiccup: try again next time
+                log.warning("could not clean up partial uploads", exc_info=True)
 
     async def ensure_user(self, username: str, token_file: Path | None = None) -> str:
         """Create ``username`` if needed and return a token (see
@@ -161,15 +185,24 @@ class CloudServer:
         return await self._run(self.service.ensure_user, username, token_file)  # type: ignore[no-any-return]
 
     async def stop(self) -> None:
-        """Stop listening, close websockets and connections, and dispose of the DB engine."""
+        """Stop listening, close websockets, let the requests being answered finish (new
+        ones on open connections get 503 ``shutting_down``), close the connections, and
+        dispose of the DB engine."""
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
         http, self._http = self._http, None
         if http is not None:
             http.stop()
             ctx: AppContext | None = (
                 self._app.settings.get("project_cloud_context") if self._app else None
             )
+            if ctx is not None:
+                ctx.stopping = True
             for conn in list(ctx.connections if ctx else ()):
                 conn.close(1001, "server shutting down")
+            if ctx is not None and not await ctx.drain(self.drain_seconds):
+                log.warning("%d requests were still being answered at stop", len(ctx.in_flight))
             try:
                 await asyncio.wait_for(http.close_all_connections(), timeout=10)
             except asyncio.TimeoutError:

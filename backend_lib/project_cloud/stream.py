@@ -170,7 +170,7 @@ def redacting_log_function(handler: tornado.web.RequestHandler) -> None:
     status = handler.get_status()
     if status < 400:
         log_method = logging.getLogger("tornado.access").info
-    elif status < 500:
+    elif status < 500 or status == 503:  # a refusal, or "try again" while stopping
         log_method = logging.getLogger("tornado.access").warning
     else:
         log_method = logging.getLogger("tornado.access").error

@@ -154,15 +154,18 @@ def test_blob_store_dedupes_and_verifies(tmp_path: Path) -> None:
 
 def test_blob_store_cleans_stale_temp_files(tmp_path: Path) -> None:
     store = BlobStore(str(tmp_path / "blobs"))
-    w = store.writer()
+    replica = BlobStore(str(tmp_path / "blobs"))  # another process on the same folder
+    w = replica.writer()
     w.write(b"x")
-    w._file.close()
+    w._file.flush()
     old = tmp_path / "blobs" / "tmp" / "old.part"
     old.write_bytes(b"old")
     os.utime(old, (1, 1))
     assert store.cleanup_temp() == 1
     assert len(store.temp_files()) == 1  # the fresh one stays (another replica's upload)
+    assert replica.cleanup_temp(older_than_seconds=0) == 0  # in use there: never removed
     assert store.cleanup_temp(older_than_seconds=0) == 1
+    w.abort()
 
 
 def test_blob_store_on_memory_fs() -> None:

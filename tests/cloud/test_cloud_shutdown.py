@@ -1,0 +1,103 @@
+"""Stopping the service and partial uploads (issue 14, item 14).
+
+* A stop lets a download being streamed finish, and answers a new request on an open
+  connection 503 ``shutting_down`` (never 500 ``cannot schedule new futures``).
+* ``tmp/*.part`` files that no upload uses are removed at start and periodically once they
+  are a little old; the one of an upload in progress never is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from cloud_support import ServerThread, start_server
+
+from support.logs import bug_reports, captured_logs
+
+
+def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(400):
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_stop_drains_a_download_and_refuses_new_requests(tmp_path: Path) -> None:
+    cloud = start_server(tmp_path, max_file_size=64 << 20)
+    cloud.service.create_user("ann", "pw")
+    token = cloud.service.issue_token("ann")
+    auth = {"Authorization": f"Bearer {token}"}
+    data = os.urandom(24 << 20)  # far more than the socket buffers hold
+    with captured_logs() as records, httpx.Client(base_url=cloud.api, headers=auth) as c:
+        pid = c.post("/projects", json={"name": "p"}).json()["id"]
+        assert c.put(f"/projects/{pid}/files/big.bin", content=data).status_code == 201
+        assert c.get("/user").status_code == 200  # a kept-alive connection
+        downloader = httpx.Client(base_url=cloud.api, headers=auth)
+        with downloader, downloader.stream("GET", f"/projects/{pid}/files/big.bin") as download:
+            chunks = download.iter_bytes(1 << 16)
+            received = [next(chunks)]
+            stopper = threading.Thread(target=cloud.stop)
+            stopper.start()
+            ctx = cloud.server._app.settings["project_cloud_context"]
+            _wait_for(lambda: ctx.stopping, "the stop to begin")
+            r = c.get("/user")
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "shutting_down"
+            assert r.headers["Retry-After"] and r.headers["Connection"] == "close"
+            received.extend(chunks)  # the download being streamed completes
+        stopper.join(60)
+    assert hashlib.sha256(b"".join(received)).digest() == hashlib.sha256(data).digest()
+    assert bug_reports(records) == []
+
+
+def _part(store_dir: Path, name: str, age: float) -> Path:
+    path = store_dir / "tmp" / f"{name}.part"
+    path.write_bytes(b"left by a killed upload")
+    os.utime(path, (time.time() - age, time.time() - age))
+    return path
+
+
+def test_stale_partial_uploads_are_removed_at_start_and_periodically(tmp_path: Path) -> None:
+    blobs = tmp_path / "blobs"
+    (blobs / "tmp").mkdir(parents=True)
+    old = _part(blobs, "a" * 32, age=3600)
+    cloud = ServerThread(f"sqlite:///{tmp_path / 'cloud.db'}", str(blobs), 64 << 20)
+    cloud.server.temp_max_age, cloud.server.temp_sweep_seconds = 60, 0.1
+    cloud.start()
+    try:
+        assert not old.exists()  # removed at start
+        cloud.service.create_user("ann", "pw")
+        token = cloud.service.issue_token("ann")
+        pid = httpx.post(
+            f"{cloud.api}/projects",
+            json={"name": "p"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["id"]
+        # an upload in progress, whose temp file is older than the age meanwhile
+        sock = socket.create_connection(("127.0.0.1", cloud.server.port))
+        head = (
+            f"PUT /api/v1/projects/{pid}/files/slow.bin HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Length: {3 << 20}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"x" * (2 << 20))
+        _wait_for(lambda: len(list((blobs / "tmp").glob("*.part"))) == 1, "the upload")
+        (in_use,) = (blobs / "tmp").glob("*.part")
+        os.utime(in_use, (time.time() - 3600, time.time() - 3600))
+        stale = _part(blobs, "b" * 32, age=3600)
+        young = _part(blobs, "c" * 32, age=0)  # maybe another replica's upload
+        _wait_for(lambda: not stale.exists(), "the periodic clean-up")
+        assert in_use.exists() and young.exists()
+        sock.sendall(b"x" * (1 << 20))
+        reply = sock.recv(65536).decode()
+        assert reply.startswith("HTTP/1.1 201"), reply
+        sock.close()
+        assert not in_use.exists()
+    finally:
+        cloud.stop()
