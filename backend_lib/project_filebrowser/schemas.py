@@ -225,6 +225,15 @@ class ConflictEvent(_Model):
     conflict: ConflictModel
 
 
+class CloudProjectsEvent(_Model):
+    """The cloud user's projects, linked or not: sent when the cloud says the list changed
+    (a project created, shared, unshared, renamed or deleted) and when it is reachable
+    again."""
+
+    type: Literal["cloud_projects"] = "cloud_projects"
+    items: list[CloudProject]
+
+
 ServerEvent = (
     ProjectUpdatedEvent
     | ProjectRemovedEvent
@@ -232,6 +241,7 @@ ServerEvent = (
     | JobProgressEvent
     | JobFinishedEvent
     | ConflictEvent
+    | CloudProjectsEvent
 )
 
 

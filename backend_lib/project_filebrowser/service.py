@@ -124,6 +124,7 @@ class ProjectFileBrowserService:
         self.manager: SyncManager | None = None
         self._embedded: object | None = None  # project_cloud.server.CloudServer
         self._user_check: asyncio.Task[None] | None = None
+        self._user_recheck: asyncio.Task[None] | None = None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class ProjectFileBrowserService:
             full_rescan_seconds=self.settings.full_rescan_seconds,
             stream=stream,
             watch=self.settings.watch,
+            on_stream_state=self._on_stream_state,
         )
         await self.manager.start(background=background)
 
@@ -191,6 +193,14 @@ class ProjectFileBrowserService:
         except CloudError as exc:
             self.cloud_error = str(exc)
             self.log.warning("project-filebrowser: cloud %s: %s", self.cloud_url, exc)
+        else:
+            self.cloud_error = None  # the cause is gone: so is its error
+
+    def _on_stream_state(self, connected: bool) -> None:
+        """The cloud's change stream is up again: whatever the cloud failed before (the
+        user check at start-up included) is asked again, so old errors clear."""
+        if connected and (self.cloud_user is None or self.cloud_error):
+            self._user_recheck = asyncio.get_running_loop().create_task(self._check_cloud_user())
 
     async def _start_embedded_cloud(self) -> str:
         from project_cloud.server import CloudServer, default_cloud_dir
@@ -203,9 +213,10 @@ class ProjectFileBrowserService:
         return await server.ensure_user(_local_username(), token_file=folder / "local-token")
 
     async def stop(self) -> None:
-        if self._user_check is not None:
-            await self._user_check  # it catches its own errors
-            self._user_check = None
+        for check in (self._user_check, self._user_recheck):
+            if check is not None:
+                await check  # it catches its own errors
+        self._user_check = self._user_recheck = None
         if self.manager is not None:
             await self.manager.stop()
             self.manager = None

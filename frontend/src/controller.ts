@@ -65,6 +65,19 @@ export interface IControllerOptions {
   errorMessage?: (error: unknown) => string;
 }
 
+/** Whether a project's update says the cloud answered again after failing: it was
+ * offline or failing and now synced. */
+export function cloudAnswered(
+  before: Pick<ILocalProject, 'status' | 'last_synced_at'>,
+  after: Pick<ILocalProject, 'status' | 'last_synced_at'>
+): boolean {
+  const failing = (p: Pick<ILocalProject, 'status'>) => p.status === 'offline' || p.status === 'error';
+  return (
+    after.status === 'idle' &&
+    (failing(before) || (after.last_synced_at !== null && after.last_synced_at !== before.last_synced_at))
+  );
+}
+
 export class ProjectsController {
   constructor(options: IControllerOptions) {
     this.api = options.api;
@@ -351,6 +364,9 @@ export class ProjectsController {
         if (project.conflicts < openConflicts(this.state, project.id).length) {
           void this.loadConflicts(project.id); // resolved elsewhere
         }
+        if (previous !== undefined && cloudAnswered(previous, project)) {
+          this._retryFailedLoads(project.id); // errors clear themselves when the cause does
+        }
         break;
       }
       case 'job_finished': {
@@ -386,6 +402,16 @@ export class ProjectsController {
       loads.push(this.loadFiles(projectId));
     }
     await Promise.all(loads);
+  }
+
+  /** Fetch again what failed to load, once the cloud answered again. */
+  private _retryFailedLoads(projectId: string): void {
+    if (this._listCloud && this.state.cloud.status === 'error') {
+      void this.loadCloudProjects();
+    }
+    if (this.state.files[projectId]?.status === 'error') {
+      void this.loadFiles(projectId);
+    }
   }
 
   private _scheduleFilesRefetch(projectId: string): void {

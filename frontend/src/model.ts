@@ -286,6 +286,8 @@ function applyMessage(state: IState, message: ServerMessage): IState {
       return applyJob(state, message.job);
     case 'conflict':
       return applyConflict(state, message.conflict);
+    case 'cloud_projects':
+      return { ...state, cloud: { status: 'loaded', error: null, items: message.items } };
     case 'error':
       if (message.id !== undefined) {
         return state; // the reply to a request: its caller reports it

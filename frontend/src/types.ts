@@ -149,6 +149,13 @@ export interface IConflictMessage extends IReply {
   conflict: IConflict;
 }
 
+/** The cloud user's projects, linked or not: sent when the cloud's list changed, and
+ * when the cloud is reachable again. */
+export interface ICloudProjectsMessage extends IReply {
+  type: 'cloud_projects';
+  items: ICloudProject[];
+}
+
 export interface IPongMessage extends IReply {
   type: 'pong';
 }
@@ -169,6 +176,7 @@ export type ServerMessage =
   | IJobProgressMessage
   | IJobFinishedMessage
   | IConflictMessage
+  | ICloudProjectsMessage
   | IPongMessage
   | IErrorMessage;
 
@@ -182,6 +190,7 @@ export const SERVER_MESSAGE_TYPES: ReadonlyArray<ServerMessage['type']> = [
   'job_progress',
   'job_finished',
   'conflict',
+  'cloud_projects',
   'pong',
   'error'
 ];

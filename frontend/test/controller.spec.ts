@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { IProjectsApi, ISocket, ProjectsController } from '../src/controller';
 import type { ClientRequest, IConflict, ILocalProject, IReplyOf, ServerMessage } from '../src/types';
 import type { ISocketStatus } from '../src/ws';
-import { conflict, file, job, project } from './fixtures';
+import { cloudProject, conflict, file, job, project } from './fixtures';
 
 /** A socket whose requests the test answers by type. */
 class FakeSocket implements ISocket {
@@ -101,6 +101,20 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** A started, connected controller whose cloud list failed (the cloud is unreachable). */
+async function startedWithCloudDown() {
+  const api = fakeApi({
+    cloudProjects: vi.fn(async () => {
+      throw new Error('Cannot reach http://cloud');
+    })
+  });
+  const controller = new ProjectsController({ api, socket });
+  controller.start();
+  socket.connect();
+  await flush();
+  return { api, controller };
+}
 
 describe('ProjectsController', () => {
   it('loads over REST at start, then subscribes and refetches on every connect', async () => {
@@ -391,5 +405,40 @@ describe('ProjectsController', () => {
     socket.emit({ type: 'conflict', conflict: conflict({ project_id: 'unknown' }) });
     expect(seen).toHaveLength(1);
     expect(seen[0][1]).toBeUndefined();
+  });
+
+  it('errors clear themselves: a list that failed is fetched again once the cloud answers', async () => {
+    const { api, controller } = await startedWithCloudDown();
+    expect(controller.state.cloud).toMatchObject({ status: 'error' });
+
+    api.cloudProjects = vi.fn(async () => []);
+    socket.emit({ type: 'project_updated', project: project({ status: 'offline' }) });
+    await flush();
+    expect(api.cloudProjects).not.toHaveBeenCalled(); // still offline: nothing to ask
+    socket.emit({ type: 'project_updated', project: project({ status: 'idle' }) });
+    await flush();
+    expect(api.cloudProjects).toHaveBeenCalledTimes(1);
+    expect(controller.state.cloud).toMatchObject({ status: 'loaded', error: null });
+  });
+
+  it('takes the cloud projects the server pushes, clearing an old error', async () => {
+    const { controller } = await startedWithCloudDown();
+    const made = cloudProject('made-in-lab-one');
+    socket.emit({ type: 'cloud_projects', items: [made] });
+    expect(controller.state.cloud).toEqual({ status: 'loaded', error: null, items: [made] });
+  });
+
+  it('whenFinished resolves once the job has finished', async () => {
+    const controller = new ProjectsController({ api: fakeApi(), socket });
+    socket.connect();
+    await flush();
+    let finished: string | null = null;
+    socket.emit({ type: 'job_progress', job: job({ state: 'running' }) });
+    void controller.whenFinished('job-1').then(j => (finished = j.state));
+    await flush();
+    expect(finished).toBeNull();
+    socket.emit({ type: 'job_finished', job: job({ state: 'failed' }) });
+    await flush();
+    expect(finished).toBe('failed');
   });
 });

@@ -1,4 +1,4 @@
-import type { IConflict, IFileEntry, IJob, ILocalProject } from '../src/types';
+import type { ICloudProject, IConflict, IFileEntry, IJob, ILocalProject } from '../src/types';
 
 export function project(overrides: Partial<ILocalProject> = {}): ILocalProject {
   const name = overrides.name ?? 'demo';
@@ -47,4 +47,19 @@ export function conflict(overrides: Partial<IConflict> = {}): IConflict {
 
 export function file(path: string, state: IFileEntry['state'] = 'synced', size = 1): IFileEntry {
   return { path, size, state };
+}
+
+export function cloudProject(name: string, id = `id-${name}`): ICloudProject {
+  return {
+    id,
+    name,
+    title: name,
+    description: '',
+    owner: 'ann',
+    created_at: '2026-01-01T00:00:00',
+    updated_at: '2026-01-01T00:00:00',
+    head_seq: 0,
+    file_count: 0,
+    size_bytes: 0
+  };
 }

@@ -22,8 +22,8 @@ import {
   sortedProjects,
   unlinkedCloudProjects
 } from '../src/model';
-import type { ICloudProject, ServerMessage } from '../src/types';
-import { conflict, file, job, project } from './fixtures';
+import type { ServerMessage } from '../src/types';
+import { cloudProject, conflict, file, job, project } from './fixtures';
 
 function run(...actions: Action[]): IState {
   return actions.reduce(reduce, initialState());
@@ -34,21 +34,6 @@ const hello = msg({ type: 'hello', protocol: 1, version: '0.1.0' });
 const demo = project();
 const online = (...actions: Action[]) =>
   run(hello, { type: 'projects/loaded', items: [demo] }, ...actions);
-
-function cloudProject(name: string, id = `id-${name}`): ICloudProject {
-  return {
-    id,
-    name,
-    title: name,
-    description: '',
-    owner: 'ann',
-    created_at: '2026-01-01T00:00:00',
-    updated_at: '2026-01-01T00:00:00',
-    head_seq: 0,
-    file_count: 0,
-    size_bytes: 0
-  };
-}
 
 describe('connection', () => {
   it('starts connecting, goes online on hello, offline on close', () => {

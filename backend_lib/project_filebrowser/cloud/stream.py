@@ -1,6 +1,8 @@
 """The change-stream listener: one websocket to the cloud's ``/stream``, reconnecting with
 backoff. While it is down, the changes endpoint is polled instead; after a reconnect every
-project catches up from its stored cursor (the engine always reads the feed from there)."""
+project catches up from its stored cursor (the engine always reads the feed from there).
+``projects_changed`` messages, and every reconnect, call ``on_projects``: the user's
+project list changed, or may have while the stream was away."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class ChangeStream:
         projects: Callable[[], list[str]],
         on_change: Callable[[str], None],
         on_state: Callable[[bool], None] = lambda _connected: None,
+        on_projects: Callable[[], None] = lambda: None,
         poll_seconds: float = 5.0,
         backoff_max: float = 30.0,
     ) -> None:
@@ -35,6 +38,7 @@ class ChangeStream:
         self.projects = projects
         self.on_change = on_change
         self.on_state = on_state
+        self.on_projects = on_projects  # the user's project list changed (or may have)
         self.poll_seconds = poll_seconds
         self.backoff_max = backoff_max
         self.connected = False
@@ -87,6 +91,7 @@ class ChangeStream:
             await self.resubscribe()
             for project_id in self.projects():  # catch up on what happened while away
                 self.on_change(project_id)
+            self.on_projects()
             while True:
                 message = await self._conn.read_message()
                 if message is None:
@@ -100,10 +105,14 @@ class ChangeStream:
             body = from_json(message, allow_inf_nan=False)
         except ValueError:
             return
-        if isinstance(body, dict) and body.get("type") == "changed":
+        if not isinstance(body, dict):
+            return
+        if body.get("type") == "changed":
             project_id = body.get("project_id")
             if isinstance(project_id, str):
                 self.on_change(project_id)
+        elif body.get("type") == "projects_changed":
+            self.on_projects()
 
     async def _poll_for(self, seconds: float) -> None:
         """Wait ``seconds`` before reconnecting; meanwhile ask every project to catch up from

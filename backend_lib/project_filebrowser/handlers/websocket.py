@@ -27,6 +27,7 @@ from ..schemas import (
     CLIENT_MESSAGE,
     CLIENT_MESSAGE_TYPES,
     CancelMessage,
+    CloudProjectsEvent,
     ConflictEvent,
     FileStatusEvent,
     JobFinishedEvent,
@@ -64,7 +65,10 @@ def _serialized(event: ServerEvent) -> str:
     return _last_serialized[1]
 
 
-def _project_of(event: ServerEvent) -> str:
+def _project_of(event: ServerEvent) -> str | None:
+    """The project an event is about (None: about no single project, sent to everyone)."""
+    if isinstance(event, CloudProjectsEvent):
+        return None
     if isinstance(event, ProjectUpdatedEvent):
         return event.project.id
     if isinstance(event, FileStatusEvent | ProjectRemovedEvent):
@@ -128,13 +132,17 @@ class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandle
         self.outbox.put(json.dumps({**body, **extra}))
 
     def _on_event(self, event: ServerEvent) -> None:
-        if self.subscription is not None and _project_of(event) not in self.subscription:
+        project_id = _project_of(event)
+        subscription = self.subscription
+        if subscription is not None and project_id is not None and project_id not in subscription:
             return
         payload = _serialized(event)
         if isinstance(event, JobProgressEvent):
             self.outbox.put(payload, droppable=True, key=("job", event.job.id))
         elif isinstance(event, FileStatusEvent):
             self.outbox.put(payload, droppable=True, key=("file", event.project_id, event.path))
+        elif isinstance(event, CloudProjectsEvent):  # only the newest list matters
+            self.outbox.put(payload, droppable=True, key=("cloud_projects",))
         else:
             self.outbox.put(payload)
 

@@ -25,6 +25,7 @@ from ..cloud.stream import ChangeStream
 from ..events import EventBus
 from ..memory import release_free_memory
 from ..schemas import (
+    CloudProjectsEvent,
     ConflictEvent,
     ConflictModel,
     FileStatusEvent,
@@ -77,6 +78,7 @@ class SyncManager:
         full_rescan_seconds: float = 600.0,
         stream: Callable[..., ChangeStream] | None = None,
         watch: bool = True,
+        on_stream_state: Callable[[bool], None] = lambda _connected: None,
     ) -> None:
         self.store = store
         self.client = client
@@ -92,6 +94,9 @@ class SyncManager:
             else None
         )
         self._stream_factory = stream
+        self._on_stream_state_hook = on_stream_state
+        self._cloud_list: asyncio.Task[None] | None = None
+        self._cloud_list_again = False
         self.stream: ChangeStream | None = None
         self.pending: dict[str, int] = {}  # project id -> operations left after last cycle
         self._queue: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
@@ -123,6 +128,7 @@ class SyncManager:
                 projects=lambda: list(self._linked_folders()),
                 on_change=lambda pid: self.request_sync(pid, user=False),
                 on_state=self._on_stream_state,
+                on_projects=self.publish_cloud_projects,
             )
             self.stream.start()
         for project_id in self._linked_folders():
@@ -134,6 +140,8 @@ class SyncManager:
         if self.watcher is not None:
             self.watcher.stop()
         running = [h.task for h in self._jobs.values() if h.task is not None and not h.task.done()]
+        if self._cloud_list is not None:
+            running.append(self._cloud_list)
         for task in [*running, *self._tasks]:
             task.cancel()
         # let cancelled jobs record their end before the store goes away
@@ -165,6 +173,27 @@ class SyncManager:
 
     def _on_stream_state(self, connected: bool) -> None:
         log.info("project-filebrowser: cloud change stream %s", "up" if connected else "down")
+        self._on_stream_state_hook(connected)
+
+    def publish_cloud_projects(self) -> None:
+        """Fetch the cloud user's projects and announce them (``cloud_projects``); calls
+        that come while a fetch runs make one more fetch after it."""
+        if self._cloud_list is not None and not self._cloud_list.done():
+            self._cloud_list_again = True
+            return
+        self._cloud_list = asyncio.get_running_loop().create_task(self._fetch_cloud_projects())
+
+    async def _fetch_cloud_projects(self) -> None:
+        while True:
+            self._cloud_list_again = False
+            try:
+                items = await self.client.projects()
+            except CloudError as exc:  # the stream's own reconnect will ask again
+                log.info("project-filebrowser: cannot list the cloud's projects: %s", exc)
+            else:
+                self.bus.publish(CloudProjectsEvent(items=items))
+            if not self._cloud_list_again:
+                return
 
     async def _rescan_loop(self) -> None:
         while True:
