@@ -519,7 +519,11 @@ class FileListHandler(BaseHandler):
 class FileHandler(BaseHandler):
     """``/projects/{id}/files/{path}``: download (GET, HEAD), upload (PUT), delete."""
 
-    query_params = {"GET": frozenset({"revision"}), "HEAD": frozenset({"revision"})}
+    query_params = {
+        "GET": frozenset({"revision"}),
+        "HEAD": frozenset({"revision"}),
+        "DELETE": frozenset({"confirmed"}),
+    }
     writer: BlobWriter | None = None
     _pending: bytearray
 
@@ -631,7 +635,12 @@ class FileHandler(BaseHandler):
     @api
     async def delete(self, project_id: str, *_: str) -> None:
         tomb = await self.run(
-            self.service.delete_file, self.user, project_id, self.file_path(), self.preconditions()
+            self.service.delete_file,
+            self.user,
+            project_id,
+            self.file_path(),
+            self.preconditions(),
+            confirmed=self.bool_arg("confirmed"),
         )
         self.set_header("ETag", _etag(tomb.revision))
         self.no_content()

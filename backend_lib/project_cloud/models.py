@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -154,6 +155,8 @@ class FileVersion(Base):
     modified_by: Mapped[str] = mapped_column(String(64))
     from_path: Mapped[str | None] = mapped_column(PathString, nullable=True)
     to_path: Mapped[str | None] = mapped_column(PathString, nullable=True)
+    # a tombstone a person confirmed past a replica's delete guard (DELETE ?confirmed=true)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FileHead(Base):

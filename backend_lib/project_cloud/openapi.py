@@ -266,7 +266,17 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                 "204": {"description": "Deleted.", "headers": ETAG_HEADER},
                 **_errors(400, 401, 403, 404, 412, 413),
             },
-            params=[IF_MATCH],
+            params=[
+                IF_MATCH,
+                _param(
+                    "confirmed",
+                    "query",
+                    {"type": "boolean", "default": False},
+                    "A person confirmed this delete past a replica's delete guard (a mass "
+                    "delete): its change carries confirmed=true, so that other replicas "
+                    "apply it without asking again.",
+                ),
+            ],
             tag="files",
         ),
     }

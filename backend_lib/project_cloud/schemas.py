@@ -249,6 +249,12 @@ class Change(BaseModel):
     sha256: str | None
     size: int = Field(ge=0)
     from_path: str | None = Field(default=None, description="For op 'move': the old path.")
+    modified_by: str = Field(default="", description="Who made the change.")
+    confirmed: bool = Field(
+        default=False,
+        description="For op 'delete': a person confirmed it past a replica's delete guard "
+        "(DELETE ...?confirmed=true); other replicas apply it without asking again.",
+    )
 
 
 class ChangeList(BaseModel):

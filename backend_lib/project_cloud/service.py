@@ -320,6 +320,8 @@ def _change_out(v: FileVersion) -> schemas.Change:
         sha256=v.sha256,
         size=v.size,
         from_path=v.from_path,
+        modified_by=v.modified_by,
+        confirmed=bool(v.confirmed),
     )
 
 
@@ -972,10 +974,12 @@ class CloudService:
         old: FileVersion | None,
         sha256: str | None,
         size: int = 0,
+        *,
+        confirmed: bool = False,
     ) -> FileVersion:
         """Add a revision of ``path`` with the next seq - content ``sha256`` or, if None, a
-        tombstone - point the path's head at it (only if it still is ``head``), and keep
-        the project's counters."""
+        tombstone (``confirmed``: by a person, past a delete guard) - point the path's head
+        at it (only if it still is ``head``), and keep the project's counters."""
         seq = self._next_seq(project)
         deleted = sha256 is None
         version = self._add_version(
@@ -990,6 +994,7 @@ class CloudService:
             size=0 if deleted else size,
             modified_at=utcnow(),
             modified_by=principal.username,
+            confirmed=confirmed,
         )
         self._set_head(s, project.id, path, head, version)
         if old is not None and not old.deleted:
@@ -1314,9 +1319,17 @@ class CloudService:
         return found
 
     def delete_file(
-        self, principal: Principal, project_id: str, path: str, pre: Preconditions
+        self,
+        principal: Principal,
+        project_id: str,
+        path: str,
+        pre: Preconditions,
+        *,
+        confirmed: bool = False,
     ) -> schemas.FileVersion:
-        """Write a tombstone at ``path``; returns it."""
+        """Write a tombstone at ``path``; returns it. ``confirmed``: a person confirmed this
+        delete past a replica's delete guard (the change says so, so that other replicas
+        apply it without asking again)."""
         _check_path(path)
         with write_session(self.engine) as s:
             project = self._project(s, principal, project_id, "write", lock=True)
@@ -1324,7 +1337,7 @@ class CloudService:
             if head is None or head.deleted:
                 raise NotFound(f"no file {path!r}")
             pre.check(head)
-            version = self._write(s, project, principal, path, head, old, None)
+            version = self._write(s, project, principal, path, head, old, None, confirmed=confirmed)
             out, seq = _version_out(version), version.seq
             self._announce(s, Event("changed", project_id, seq))
         self._publish(Event("changed", project_id, seq))

@@ -190,7 +190,7 @@ async def _sync_with_progress(service: Any, project_ids: list[str], **options: A
     progress bar until all finish."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from .schemas import JobProgressEvent
+    from .schemas import DeletesAppliedEvent, JobProgressEvent
 
     manager = service.manager
     jobs = {pid: service.sync(pid, **options) for pid in project_ids}
@@ -216,6 +216,8 @@ async def _sync_with_progress(service: Any, project_ids: list[str], **options: A
                     completed=job.bytes_done,
                     files=f"{job.files_done}/{job.files_total} files",
                 )
+            elif isinstance(event, DeletesAppliedEvent) and event.project_id in names:
+                bar.console.print(f"{names[event.project_id]}: {event.message}")
 
         unsubscribe = service.bus.subscribe(on_event)
         try:

@@ -234,6 +234,20 @@ class CloudProjectsEvent(_Model):
     items: list[CloudProject]
 
 
+class DeletesAppliedEvent(_Model):
+    """Cloud deletes a person confirmed on another machine (past its delete guard) were
+    applied here without asking again: who deleted how many files, and which."""
+
+    type: Literal["deletes_applied"] = "deletes_applied"
+    project_id: str
+    deleted_by: str
+    count: int
+    paths: list[str]  # the first DELETES_LISTED of them
+    message: str
+
+
+DELETES_LISTED = 100
+
 ServerEvent = (
     ProjectUpdatedEvent
     | ProjectRemovedEvent
@@ -242,6 +256,7 @@ ServerEvent = (
     | JobFinishedEvent
     | ConflictEvent
     | CloudProjectsEvent
+    | DeletesAppliedEvent
 )
 
 

@@ -40,7 +40,10 @@ def test_changes_pagination(alice: User, project: dict[str, Any]) -> None:
         "sha256": None,
         "size": 0,
         "from_path": None,
+        "modified_by": items[-1]["modified_by"],
+        "confirmed": False,  # no one confirmed it past a delete guard
     }
+    assert items[-1]["modified_by"].startswith("alice")
     assert all(c["op"] == "put" and c["sha256"] for c in items[:-1])
     # nothing new: next_since stays, has_more false
     body = alice.client.get(url, params={"since": 24}).json()

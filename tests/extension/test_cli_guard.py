@@ -152,3 +152,53 @@ def test_max_delete_sets_this_runs_guard(cloud: ServerThread, tmp_path: Path) ->
         run = a("sync", "small", "--max-delete", "4")
         assert run.returncode == 0, run.stderr
         assert len(cloud_files(api, pid)) == 2
+
+
+def test_deletes_confirmed_on_one_machine_are_applied_on_the_other(
+    cloud: ServerThread, tmp_path: Path
+) -> None:
+    a, token = logged_in(cloud, tmp_path)
+    b = Cli(tmp_path, "b")  # the same user on a second machine (shares the login)
+    assert a("create", "shared").returncode == 0
+    folder_a = a.root / "projects" / "shared"
+    for i in range(20):
+        (folder_a / f"f{i:02}.txt").write_text(str(i))
+    assert a("sync", "shared").returncode == 0
+    assert b("link", "shared").returncode == 0
+    folder_b = b.root / "projects" / "shared"
+    assert len(list(folder_b.iterdir())) == 20
+
+    for i in range(15):
+        (folder_a / f"f{i:02}.txt").unlink()
+    assert a("sync", "shared").returncode == 1  # the guard asks the person on machine a
+    assert a("sync", "shared", "--confirm-deletes").returncode == 0
+    with httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        pid = project_id(api, "shared")
+        changes = api.get(f"/projects/{pid}/changes", params={"since": 0}).json()["items"]
+        deletes = [c for c in changes if c["op"] == "delete"]
+        assert len(deletes) == 15
+        assert all(c["confirmed"] and c["modified_by"] == "ann" for c in deletes)
+
+    run = b("sync", "shared")  # machine b does not ask again, and says what happened
+    assert run.returncode == 0, run.stderr
+    assert "ann deleted 15 files of shared in the cloud and confirmed it" in run.stdout
+    assert sorted(p.name for p in folder_b.iterdir()) == [f"f{i:02}.txt" for i in range(15, 20)]
+
+    # an unconfirmed mass delete still pauses the other machine
+    for i in range(15, 20):
+        (folder_b / f"f{i:02}.txt").write_text("more")
+    for i in range(20, 40):
+        (folder_b / f"g{i}.txt").write_text(str(i))
+    assert b("sync", "shared").returncode == 0
+    assert a("sync", "shared").returncode == 0
+    with httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"}) as api:
+        for i in range(20, 40):
+            assert (
+                api.delete(
+                    f"/projects/{pid}/files/g{i}.txt",
+                    headers={"If-Match": f'"{dict(cloud_files(api, pid))[f"g{i}.txt"]}"'},
+                ).status_code
+                == 204
+            )
+    run = a("sync", "shared")
+    assert run.returncode == 1 and "delete 20 of 25 files on this machine" in run.stderr

@@ -147,9 +147,18 @@ def test_older_db_is_backed_up_before_upgrade(state_db_url: str) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, first)
     engine.dispose()
-    store = Store(state_db_url)
-    _fill(store)
-    store.dispose()
+    # rows written as the base schema holds them (today's models have columns it lacks)
+    with sqlite3.connect(Path(state_db_url.removeprefix("sqlite:///"))) as db:
+        db.execute(
+            "INSERT INTO projects (id, cloud_url, name, title, description, owner, local_path,"
+            " status, linked_at) VALUES ('p1', 'http://127.0.0.1:1', 'demo', '', '', 'ann',"
+            " 'projects/demo', 'idle', '2026-01-01 00:00:00')"
+        )
+        db.execute(
+            "INSERT INTO synced_entries (project_id, path, sha256, size, mtime_ns, revision,"
+            " synced_at) VALUES ('p1', 'a/b.txt', ?, 3, 1, 'r1', '2026-01-01 00:00:00')",
+            ("0" * 64,),
+        )
 
     result = upgrade(state_db_url)
     assert (result.from_revision, result.to_revision) == (first, head_revision())

@@ -44,6 +44,8 @@ class Change(BaseModel):
     sha256: str | None = None
     size: int | None = None
     from_path: str | None = None
+    modified_by: str = ""
+    confirmed: bool = False  # a delete a person confirmed past another replica's guard
 
 
 class ChangePage(BaseModel):
@@ -352,9 +354,16 @@ class CloudClient:
             await response.aclose()
         return response.headers.get("ETag", "").strip('"')
 
-    async def delete(self, project_id: str, path: str, *, if_match: str) -> None:
+    async def delete(
+        self, project_id: str, path: str, *, if_match: str, confirmed: bool = False
+    ) -> None:
+        """Delete a file; ``confirmed``: a person confirmed it past the delete guard (the
+        change says so, and other replicas apply it without asking again)."""
         await self._send(
-            "DELETE", self._file_url(project_id, path), headers={"If-Match": f'"{if_match}"'}
+            "DELETE",
+            self._file_url(project_id, path),
+            headers={"If-Match": f'"{if_match}"'},
+            params={"confirmed": "true"} if confirmed else None,
         )
 
     async def move(

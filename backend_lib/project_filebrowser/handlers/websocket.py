@@ -29,6 +29,7 @@ from ..schemas import (
     CancelMessage,
     CloudProjectsEvent,
     ConflictEvent,
+    DeletesAppliedEvent,
     FileStatusEvent,
     JobFinishedEvent,
     JobProgressEvent,
@@ -71,7 +72,7 @@ def _project_of(event: ServerEvent) -> str | None:
         return None
     if isinstance(event, ProjectUpdatedEvent):
         return event.project.id
-    if isinstance(event, FileStatusEvent | ProjectRemovedEvent):
+    if isinstance(event, FileStatusEvent | ProjectRemovedEvent | DeletesAppliedEvent):
         return event.project_id
     if isinstance(event, JobProgressEvent | JobFinishedEvent):
         return event.job.project_id

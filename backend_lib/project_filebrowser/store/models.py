@@ -77,6 +77,10 @@ class LocalProjectRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="idle")
     error: Mapped[str | None] = mapped_column(Text, default=None)
     paused_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # what a conflict becomes: keep-both (a conflict copy) | newer | local | remote
+    conflict_policy: Mapped[str] = mapped_column(
+        String(16), default="keep-both", server_default="keep-both"
+    )
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
@@ -179,6 +183,20 @@ class RemoteEntry(Base):
     revision: Mapped[str] = mapped_column(String(128))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConfirmedDelete(Base):
+    """A cloud delete that a person confirmed past another replica's delete guard (its
+    change said ``confirmed``), not yet applied here: the guard does not ask again."""
+
+    __tablename__ = "confirmed_deletes"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(4096), primary_key=True)
+    deleted_by: Mapped[str] = mapped_column(String(255), default="")
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class CleanScan(Base):

@@ -25,9 +25,11 @@ from ..cloud.stream import ChangeStream
 from ..events import EventBus
 from ..memory import release_free_memory
 from ..schemas import (
+    DELETES_LISTED,
     CloudProjectsEvent,
     ConflictEvent,
     ConflictModel,
+    DeletesAppliedEvent,
     FileStatusEvent,
     JobFinishedEvent,
     JobModel,
@@ -392,7 +394,29 @@ class SyncManager:
             )
         for conflict_id in result.conflicts:
             self._publish_conflict(conflict_id)
+        for by, paths in result.confirmed_applied.items():
+            self._publish_deletes_applied(project_id, by, paths)
         return result
+
+    def _publish_deletes_applied(self, project_id: str, by: str, paths: list[str]) -> None:
+        project = self.describe(project_id)
+        name = project.name if project is not None else project_id
+        files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
+        message = (
+            f"{by or 'Someone'} deleted {files} of {name} in the cloud and confirmed it on "
+            "their machine, so they were deleted here too without asking again. The cloud's "
+            "history keeps every deleted file: restore one from its revisions (or undo on "
+            "that machine) if it should not have gone."
+        )
+        self.bus.publish(
+            DeletesAppliedEvent(
+                project_id=project_id,
+                deleted_by=by,
+                count=len(paths),
+                paths=sorted(paths)[:DELETES_LISTED],
+                message=message,
+            )
+        )
 
     async def _plan_offline(self, syncer: ProjectSync) -> None:
         """The cloud cannot be reached: plan against the last known remote tree, so every

@@ -101,6 +101,8 @@ class CycleResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     pending: int = 0
+    # cloud deletes confirmed on another replica and applied here: who -> paths
+    confirmed_applied: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _transfer_size(op: Operation) -> int:
@@ -214,6 +216,8 @@ class ProjectSync:
         self.now = now
         self.progress = Progress()
         self._emptied: set[Path] = set()
+        self._confirmed: dict[str, str] = {}  # cloud deletes confirmed elsewhere: path -> who
+        self._confirmed_by_user = False  # this run's deletes passed the guard by a person
         # bytes of each running transfer counted so far, and the size it may reach
         self._partial: dict[str, int] = {}
         self._expected: dict[str, int] = {}
@@ -243,6 +247,8 @@ class ProjectSync:
                 for path, state_name, size in pending_states(current.operations):
                     self.on_file(path, state_name, size)
                 return result
+            if current.guard is not None and current.guard.side == "remote":
+                self._confirmed_by_user = True  # the cloud hears that a person confirmed
             if not current.operations:
                 result.pending = 0
                 return result
@@ -260,6 +266,7 @@ class ProjectSync:
             synced = state.load_synced(session, self.project_id)
             remote = state.load_remote(session, self.project_id)
             index = state.load_index(session, self.project_id)
+            self._confirmed = state.load_confirmed(session, self.project_id)
         rules = IgnoreRules.for_project(self.root)
         scanned, present = await self._scan(index, rules)
         if present and scanned.tree != index:
@@ -290,6 +297,7 @@ class ProjectSync:
             is_ignored=rules,
             max_delete_fraction=self.max_delete_fraction,
             max_deletes=self.max_deletes,
+            confirmed_deletes=self._confirmed,
             restore_local_deletes=restore_deletes,
             root_present=present,
         )
@@ -302,11 +310,12 @@ class ProjectSync:
             remote = state.load_remote(session, self.project_id)
             index = state.load_index(session, self.project_id)
             cursor = state.load_cursor(session, self.project_id)
+            self._confirmed = state.load_confirmed(session, self.project_id)
         if cursor is None:
             cursor, versions = await self._listing()
-            remote = state.live_files(versions)
+            remote, self._confirmed = state.live_files(versions), {}
         async for page in self._pages(cursor):
-            state.fold_changes(remote, page.items)
+            state.fold_changes(remote, self._confirmed, page.items)
         rules = IgnoreRules.for_project(self.root)
         scanned, present = await self._scan(index, rules)
         return self._plan(scanned, present, remote, synced, rules), synced
@@ -496,7 +505,9 @@ class ProjectSync:
             await self._download(op.remote, op.expect_sha256)
             result.conflicts.extend(self._adopt_conflict_copy(op.path))
         elif isinstance(op, DeleteRemote):
-            await self.client.delete(pid, op.path, if_match=op.if_match)
+            await self.client.delete(
+                pid, op.path, if_match=op.if_match, confirmed=self._confirmed_by_user
+            )
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
                 state.drop_remote(session, pid, op.path)
@@ -514,9 +525,14 @@ class ProjectSync:
             if not is_folder_marker(op.path):
                 await asyncio.to_thread(delete_if_unchanged, target, op.expect_sha256)
             self._emptied.add(target.parent)
+            by = self._confirmed.get(op.path)
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
                 state.drop_index(session, pid, op.path)
+                if by is not None:
+                    state.drop_confirmed(session, pid, op.path)
+            if by is not None and not is_folder_marker(op.path):
+                result.confirmed_applied.setdefault(by, []).append(op.path)
             result.conflicts.extend(self._conflict_copy_gone(op.path))
         elif isinstance(op, RecordBase):
             with self.store.write() as session:

@@ -17,6 +17,7 @@ from ..cloud.client import Change, FileVersion
 from ..store.models import (
     Base,
     CloudCursor,
+    ConfirmedDelete,
     LocalIndexEntry,
     RemoteEntry,
     SyncedEntry,
@@ -232,14 +233,16 @@ def _safe(path: str) -> bool:
     return False
 
 
-def _effects(changes: Iterable[Change]) -> Iterator[tuple[str, RemoteFile | None]]:
+def _effects(changes: Iterable[Change]) -> Iterator[tuple[str, RemoteFile | Change | None]]:
     """What a page of the change feed does to the remote tree, in seq order: ``(path, file)``
-    puts a file at a path, ``(path, None)`` removes the path."""
+    puts a file at a path, ``(path, None)`` removes the path, ``(path, change)`` removes it
+    by a delete a person confirmed past another replica's guard."""
     for change in changes:
         if not _safe(change.path) or (change.from_path is not None and not _safe(change.from_path)):
             continue
         if change.op == "delete" or (change.op == "move" and change.from_path):
-            yield change.from_path or change.path, None
+            confirmed = change.op == "delete" and change.confirmed
+            yield change.from_path or change.path, change if confirmed else None
             if change.op == "delete":
                 continue
         if change.revision is None or change.sha256 is None or change.size is None:
@@ -247,27 +250,59 @@ def _effects(changes: Iterable[Change]) -> Iterator[tuple[str, RemoteFile | None
         yield change.path, RemoteFile(change.path, change.revision, change.sha256, change.size)
 
 
-def fold_changes(tree: RemoteTree, changes: Iterable[Change]) -> None:
-    """Fold a page of the change feed into an in-memory remote tree (a dry run's)."""
-    for path, file in _effects(changes):
-        if file is None:
-            tree.pop(path, None)
-        else:
-            tree[path] = file
+def fold_changes(
+    tree: RemoteTree, confirmed: dict[str, str], changes: Iterable[Change]
+) -> None:
+    """Fold a page of the change feed into an in-memory remote tree and its confirmed
+    deletes, path -> who (a dry run's)."""
+    for path, effect in _effects(changes):
+        confirmed.pop(path, None)
+        if isinstance(effect, RemoteFile):
+            tree[path] = effect
+            continue
+        tree.pop(path, None)
+        if effect is not None:
+            confirmed[path] = effect.modified_by
 
 
 def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) -> None:
-    """Fold a page of the change feed into the stored remote tree, in seq order: runs of
-    puts are written together; a removal ends the run."""
+    """Fold a page of the change feed into the stored remote tree and confirmed deletes, in
+    seq order: runs of puts are written together; a removal ends the run."""
     puts: list[RemoteFile] = []
-    for path, file in _effects(changes):
-        if file is not None:
-            puts.append(file)
+    touched: list[str] = []
+    confirmed: dict[str, Change] = {}
+    for path, effect in _effects(changes):
+        touched.append(path)
+        confirmed.pop(path, None)
+        if isinstance(effect, RemoteFile):
+            puts.append(effect)
             continue
         set_remote_many(session, project_id, puts)
         puts.clear()
         drop_remote(session, project_id, path)
+        if effect is not None:
+            confirmed[path] = effect
     set_remote_many(session, project_id, puts)
+    _delete_paths(session, ConfirmedDelete, project_id, touched)
+    _upsert(
+        session,
+        ConfirmedDelete,
+        project_id,
+        [
+            {"path": path, "deleted_by": change.modified_by, "seq": change.seq}
+            for path, change in confirmed.items()
+        ],
+    )
+
+
+def load_confirmed(session: Session, project_id: str) -> dict[str, str]:
+    """The confirmed cloud deletes not yet applied here: path -> who deleted it."""
+    rows = _rows(session, ConfirmedDelete, project_id, "path", "deleted_by")
+    return {path: by for path, by in rows}
+
+
+def drop_confirmed(session: Session, project_id: str, path: str) -> None:
+    _delete_paths(session, ConfirmedDelete, project_id, [path])
 
 
 def set_cursor(session: Session, project_id: str, seq: int) -> None:
