@@ -455,10 +455,15 @@ class ConflictNotifier {
     }
     const names = [...new Set(batch.map(b => b.project?.name ?? b.conflict.project_id))];
     const first = batch[0];
+    const { path, conflict_path: copy } = first.conflict;
+    const single =
+      first.conflict.made_here === false
+        ? `Conflict in ${names[0]}: ${path} was changed on two machines. Both versions are kept: the other edit is ${copy}.`
+        : `Conflict in ${names[0]}: ${path} changed here and in the cloud. Your version is kept as ${copy}.`;
     const message =
       batch.length === 1
-        ? `Conflict in ${names[0]}: ${first.conflict.path} changed here and in the cloud. Your version is kept as ${first.conflict.conflict_path}.`
-        : `${batch.length} conflicts in ${names.join(', ')}: files changed here and in the cloud. Your versions are kept as conflict copies.`;
+        ? single
+        : `${batch.length} conflicts in ${names.join(', ')}: files changed in two places. Both versions of each are kept, one as a conflict copy.`;
     Notification.warning(message, {
       autoClose: 10000,
       actions: [
