@@ -4,7 +4,9 @@ and rewrites that hide behind an old mtime."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -121,3 +123,22 @@ def test_temp_files_old_and_new_are_never_synced_and_cleaned_up(
     a.sync()
     assert a.files() == {"sub/keep.txt": b"kept"}
     assert cloud_paths(a) == ["sub/keep.txt"]
+
+
+def test_a_same_size_edit_behind_an_old_mtime_is_uploaded(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    a.write("table.csv", b"1,2,3\n")
+    old = 1_600_000_000_000_000_000  # September 2020
+    os.utime(a.root / "table.csv", ns=(old, old))
+    a.sync()
+    time.sleep(2.1)  # until the index may trust the file (its ctime is no longer fresh)
+    a.sync()
+    b.sync()
+    assert b.read("table.csv") == b"1,2,3\n"
+
+    with open(a.root / "table.csv", "r+b") as handle:  # same inode, same size
+        handle.write(b"4,5,6\n")
+    os.utime(a.root / "table.csv", ns=(old, old))  # touch -d puts the old mtime back
+    a.sync()
+    b.sync()
+    assert b.read("table.csv") == b"4,5,6\n"

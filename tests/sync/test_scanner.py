@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 from pathlib import Path
 
 from project_filebrowser.sync.ignore import IgnoreRules
@@ -115,3 +116,26 @@ def test_default_rules_by_name_agree_with_pathspec() -> None:
             assert rules.ignores_dir(path) == spec.match_file(path + "/"), path
             checked += 1
     assert checked == len(names) + len(names) ** 2 + len(names) ** 3
+
+
+def test_a_same_size_rewrite_that_restores_the_mtime_is_seen(tmp_path: Path) -> None:
+    target = tmp_path / "data.csv"
+    target.write_bytes(b"1,2,3\n")
+    before = os.stat(target)
+    first = scan(tmp_path)
+    index = first.tree
+    time.sleep(0.05)  # past the kernel's timestamp granularity (a jiffy), so ctime can move
+    with open(target, "r+b") as handle:  # the same inode, the same size
+        handle.write(b"4,5,6\n")
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # touch -d: the old mtime
+    after = os.stat(target)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
+    rescanned = scan(tmp_path, index=index.get)
+    assert rescanned.hashed == 1
+    assert rescanned.tree["data.csv"].sha256 == hashlib.sha256(b"4,5,6\n").hexdigest()
+    assert rescanned.tree["data.csv"].ctime_ns == after.st_ctime_ns
+    assert scan(tmp_path, index=rescanned.tree.get).hashed == 0  # and trusted again after

@@ -155,8 +155,8 @@ class CloudCursor(Base):
 
 
 class LocalIndexEntry(Base):
-    """The scanner's index of the local tree: a file whose size, mtime and inode are unchanged
-    since it was hashed is not hashed again."""
+    """The scanner's index of the local tree: a file whose size, mtime, inode and ctime are
+    unchanged since it was hashed is not hashed again."""
 
     __tablename__ = "local_index"
 
@@ -167,6 +167,8 @@ class LocalIndexEntry(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     inode: Mapped[int] = mapped_column(BigInteger)
+    # 0 for rows written before migration 0005: they match no file, which is hashed again once
+    ctime_ns: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     sha256: Mapped[str] = mapped_column(String(64))
 
 

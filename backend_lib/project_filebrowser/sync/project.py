@@ -53,7 +53,7 @@ from .planner import (
     Upload,
     plan,
 )
-from .scanner import ScanResult, scan
+from .scanner import ScanResult, identity, scan
 from .trees import (
     LocalFile,
     LocalTree,
@@ -553,7 +553,7 @@ class ProjectSync:
             st = os.stat(self.root / local.path, follow_symlinks=False)
         except FileNotFoundError as exc:
             raise LocalChanged(local.path) from exc
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (local.size, local.mtime_ns, local.inode):
+        if identity(st) != (local.size, local.mtime_ns, local.inode, local.ctime_ns):
             raise LocalChanged(local.path)
 
     async def _upload(self, local: LocalFile, if_match: str | None) -> None:
@@ -598,7 +598,9 @@ class ProjectSync:
                     0, "checksum_mismatch", f"downloaded bytes of {remote.path} do not match"
                 )
             st = await asyncio.to_thread(download.commit, expect_sha256)
-        local = LocalFile(remote.path, remote.sha256, st.st_size, st.st_mtime_ns, st.st_ino)
+        local = LocalFile(
+            remote.path, remote.sha256, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+        )
         with self.store.write() as session:
             state.set_index(session, self.project_id, local)
             state.set_synced(session, self.project_id, local, remote.revision)
@@ -618,15 +620,21 @@ class ProjectSync:
         self._check_local(op.local)
         # A hard link keeps the local bytes under the new name before the path is replaced.
         await asyncio.to_thread(os.link, source, copy)
-        copy_stat = os.stat(copy)
-        copy_local = LocalFile(
-            copy_path, op.local.sha256, op.local.size, copy_stat.st_mtime_ns, copy_stat.st_ino
-        )
         try:
             await self._download(op.remote, expect_sha256=op.local.sha256)
         except BaseException:
             copy.unlink(missing_ok=True)  # the original is untouched: undo the extra name
             raise
+        # stat the copy only now: each link added or replaced moves the inode's ctime
+        copy_stat = os.stat(copy)
+        copy_local = LocalFile(
+            copy_path,
+            op.local.sha256,
+            op.local.size,
+            copy_stat.st_mtime_ns,
+            copy_stat.st_ino,
+            copy_stat.st_ctime_ns,
+        )
         await self._upload(copy_local, if_match=None)
         with self.store.write() as session:
             state.set_index(session, self.project_id, copy_local)

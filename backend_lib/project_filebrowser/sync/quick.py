@@ -158,7 +158,8 @@ def _scan_and_plan(db: sqlite3.Connection, project: Linked, rules: IgnoreRules) 
         index = {
             row[0]: LocalFile(*row)
             for row in db.execute(
-                "SELECT path, sha256, size, mtime_ns, inode FROM local_index WHERE project_id = ?",
+                "SELECT path, sha256, size, mtime_ns, inode, ctime_ns FROM local_index "
+                "WHERE project_id = ?",
                 pid,
             )
         }
@@ -186,14 +187,14 @@ def _scan_and_plan(db: sqlite3.Connection, project: Linked, rules: IgnoreRules) 
 
 
 def fingerprint(folder: Path, rules: IgnoreRules, scanned: ScanResult) -> str:
-    """What a plan of the folder depends on besides the trees: every file's path, size, mtime
-    and inode, what was ignored or skipped, the ignore rules, the folder and the engine's
-    version (a newer planner may decide differently)."""
+    """What a plan of the folder depends on besides the trees: every file's path, size, mtime,
+    inode and ctime, what was ignored or skipped, the ignore rules, the folder and the
+    engine's version (a newer planner may decide differently)."""
     state = (
         __version__,
         str(folder),
         rules.lines,
-        sorted((f.path, f.size, f.mtime_ns, f.inode) for f in scanned.tree.values()),
+        sorted((f.path, f.size, f.mtime_ns, f.inode, f.ctime_ns) for f in scanned.tree.values()),
         sorted(scanned.ignored),
         sorted(scanned.skipped),
     )

@@ -1,6 +1,7 @@
 """The scanner: builds the local tree of a project folder.
 
-An index of (size, mtime_ns, inode) -> sha256 means unchanged files are never hashed again.
+An index of (size, mtime_ns, inode, ctime_ns) -> sha256 means unchanged files are never
+hashed again (the ctime catches a rewrite that puts the old mtime back).
 Symlinks are not followed and special files (sockets, FIFOs, devices) are skipped; both are
 reported. A file that changes while it is hashed is left out of this scan (reported as
 ``changing``) and picked up by the next one.
@@ -29,6 +30,11 @@ class ScanResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     ignored: list[str] = field(default_factory=list)
     hashed: int = 0  # how many files had to be read
+
+
+def identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What the index trusts of a file: size, mtime, inode and ctime."""
+    return st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
 
 
 def hash_file(path: Path) -> tuple[str, int]:
@@ -101,6 +107,7 @@ def scan(
             and known.size == st.st_size
             and known.mtime_ns == st.st_mtime_ns
             and known.inode == st.st_ino
+            and known.ctime_ns == st.st_ctime_ns
         ):
             result.tree[path] = known
             continue
@@ -114,17 +121,20 @@ def scan(
             result.skipped.append((path, "permission_denied"))
             continue
         result.hashed += 1
-        if (after.st_size, after.st_mtime_ns, after.st_ino) != (size, st.st_mtime_ns, st.st_ino):
+        if identity(after) != (size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns):
             result.skipped.append((path, "changing"))
             continue
-        result.tree[path] = LocalFile(path, sha256, size, st.st_mtime_ns, st.st_ino)
+        result.tree[path] = LocalFile(path, sha256, size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
     return result
 
 
 def stat_scan(root: Path, rules: IgnoreRules) -> ScanResult:
     """The walk of :func:`scan` without an index and without reading a byte: each file's
-    entry holds its size, mtime and inode as ``lstat`` gives them, and no sha256 (``""``)."""
+    entry holds its size, mtime, inode and ctime as ``lstat`` gives them, and no sha256
+    (``""``)."""
     result = ScanResult()
     for path, st in _walk(root, "", result, rules):
-        result.tree[path] = LocalFile(path, "", st.st_size, st.st_mtime_ns, st.st_ino)
+        result.tree[path] = LocalFile(
+            path, "", st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+        )
     return result

@@ -62,7 +62,15 @@ def load_remote(session: Session, project_id: str) -> RemoteTree:
 
 def load_index(session: Session, project_id: str) -> LocalTree:
     rows = _rows(
-        session, LocalIndexEntry, project_id, "path", "sha256", "size", "mtime_ns", "inode"
+        session,
+        LocalIndexEntry,
+        project_id,
+        "path",
+        "sha256",
+        "size",
+        "mtime_ns",
+        "inode",
+        "ctime_ns",
     )
     return {row[0]: LocalFile(*row) for row in rows}
 
@@ -75,13 +83,13 @@ def load_cursor(session: Session, project_id: str) -> int | None:
 log = logging.getLogger(__name__)
 
 # A file modified this recently may change again within the same timestamp tick without its
-# (size, mtime, inode) changing ("racy git"); such entries are not trusted to the index, so
-# the next scan hashes the file once more.
+# (size, mtime, inode, ctime) changing ("racy git"); such entries are not trusted to the
+# index, so the next scan hashes the file once more.
 RACY_NS = 2_000_000_000
 
 
 def _racy(entry: LocalFile) -> bool:
-    return entry.mtime_ns >= time.time_ns() - RACY_NS
+    return max(entry.mtime_ns, entry.ctime_ns) >= time.time_ns() - RACY_NS
 
 
 # Writes are Core statements over many rows at once (a first sync records tens of thousands):
@@ -121,7 +129,7 @@ def save_index(session: Session, project_id: str, old: LocalTree, new: LocalTree
 
 
 def set_index_many(session: Session, project_id: str, entries: Iterable[LocalFile]) -> None:
-    """Remember files' hashes for their (size, mtime, inode), except those too fresh to
+    """Remember files' hashes for their (size, mtime, inode, ctime), except those too fresh to
     trust (dropped, so that the next scan hashes them again)."""
     entries = list(entries)
     _delete_paths(session, LocalIndexEntry, project_id, (e.path for e in entries if _racy(e)))
@@ -135,6 +143,7 @@ def set_index_many(session: Session, project_id: str, entries: Iterable[LocalFil
                 "size": e.size,
                 "mtime_ns": e.mtime_ns,
                 "inode": e.inode,
+                "ctime_ns": e.ctime_ns,
                 "sha256": e.sha256,
             }
             for e in entries

@@ -36,6 +36,9 @@ class LocalFile:
     size: int
     mtime_ns: int
     inode: int
+    # The inode's change time: a rewrite that restores the old mtime (``touch -d``) still
+    # moves it, so the index trusts (size, mtime, inode, ctime), not mtime alone.
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
