@@ -167,7 +167,7 @@ class LocalIndexEntry(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     inode: Mapped[int] = mapped_column(BigInteger)
-    # 0 for rows written before migration 0005: they match no file, which is hashed again once
+    # 0 for rows written before migration 0006: they match no file, which is hashed again once
     ctime_ns: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     sha256: Mapped[str] = mapped_column(String(64))
 
