@@ -66,10 +66,11 @@ export async function requestAPI<T>(
   if (!response.ok) {
     // The extension replies {"error": {"code": ..., "message": ...}} on failure.
     const error = (
-      data as { error?: { code?: string; message?: string } } | undefined
+      data as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined
     )?.error;
     const message = error?.message ?? `${response.status} ${response.statusText}`;
-    throw new ApiError(response, message, error?.code ?? `http_${response.status}`);
+    const { code, message: _message, ...details } = error ?? {};
+    throw new ApiError(response, message, code ?? `http_${response.status}`, details);
   }
   return data as T;
 }
@@ -79,7 +80,9 @@ export class ApiError extends ServerConnection.ResponseError {
   constructor(
     response: Response,
     message: string,
-    readonly code: string
+    readonly code: string,
+    /** The error object's other fields (e.g. `folder_not_empty` has `folder` and `files`). */
+    readonly details: Record<string, unknown> = {}
   ) {
     super(response, message);
     this.name = 'ApiError';
@@ -139,8 +142,14 @@ export class ProjectsApi {
     name: string;
     title?: string;
     description?: string;
+    adopt?: boolean;
   }): Promise<ILocalProject> {
     return this._call<ILocalProject>(['projects'], json('POST', body));
+  }
+
+  /** Delete a project from the cloud, for everyone (owner only); unlinks it here. */
+  async deleteProject(projectId: string): Promise<void> {
+    await this._call<void>(['projects', projectId], json('DELETE'));
   }
 
   link(projectId: string, localPath?: string): Promise<ILocalProject> {

@@ -29,7 +29,9 @@ export interface IProjectsApi {
     name: string;
     title?: string;
     description?: string;
+    adopt?: boolean;
   }): Promise<ILocalProject>;
+  deleteProject(projectId: string): Promise<void>;
   link(projectId: string, localPath?: string): Promise<ILocalProject>;
   unlink(projectId: string): Promise<void>;
   sync(projectId: string, confirmDeletes?: boolean): Promise<IJob>;
@@ -208,6 +210,7 @@ export class ProjectsController {
     name: string;
     title?: string;
     description?: string;
+    adopt?: boolean;
   }): Promise<ILocalProject> {
     const project = await this.api.createProject(body);
     this._linked(project);
@@ -218,6 +221,19 @@ export class ProjectsController {
     const project = await this.api.link(projectId, localPath);
     this._linked(project);
     return project;
+  }
+
+  /** Delete a project from the cloud (for everyone); it is unlinked here too. */
+  async deleteProject(projectId: string): Promise<void> {
+    await this.api.deleteProject(projectId);
+    this._dispatch({ type: 'project/unlinked', projectId });
+    this._dispatch({
+      type: 'cloud/loaded',
+      items: this.state.cloud.items.filter(project => project.id !== projectId)
+    });
+    if (this._listCloud) {
+      void this.loadCloudProjects();
+    }
   }
 
   async unlink(projectId: string): Promise<void> {

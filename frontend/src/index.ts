@@ -21,6 +21,7 @@ import { ApiError, ProjectsApi, errorMessage } from './api';
 import type { IPanelActions } from './components/actions';
 import { CreateProjectBody, SubmitDialog } from './components/CreateDialog';
 import { ProjectsController } from './controller';
+import { ExpandedMemory } from './expanded';
 import { syncIcon } from './icons';
 import { offlineSentence, openConflicts } from './model';
 import { DEFAULT_OPTIONS, IOptions, Observable, readOptions } from './options';
@@ -30,6 +31,17 @@ import { wsUrl } from './urls';
 import { ProjectSocket } from './ws';
 
 const PLUGIN_ID = 'project-filebrowser:plugin';
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The browser's localStorage, or null where it is not allowed. */
+function browserStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
 const CATEGORY = 'Projects';
 
 /** The websocket URL, with the token when the server settings ask for it. */
@@ -122,6 +134,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
     options.subscribe(value => {
       controller.listCloudProjects = value.showCloudProjects;
     });
+    // What is open (projects, folders of their file trees) survives a reload.
+    const memory = new ExpandedMemory(
+      browserStorage(),
+      `project-filebrowser:expanded:${PageConfig.getBaseUrl()}`
+    );
+    let restored = false;
+    controller.store.subscribe(state => {
+      if (!restored) {
+        if (state.projectsStatus !== 'loaded') {
+          return;
+        }
+        restored = true;
+        for (const id of memory.projects()) {
+          if (id in state.projects) {
+            controller.expand(id, true);
+          }
+        }
+        memory.keepFoldersOf(Object.keys(state.projects));
+        return;
+      }
+      memory.setProjects(Object.keys(state.expanded).filter(id => state.expanded[id]));
+    });
     const onOnline = () => controller.reconnect();
     window.addEventListener('online', onOnline);
 
@@ -144,7 +178,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
       createProject: () => void commands.execute(CommandIDs.create),
       syncAll: () => void commands.execute(CommandIDs.syncAll),
       link: async project => {
-        let localPath: string | undefined = undefined;
+        const dir = projectsDir(Object.values(controller.state.projects));
+        const chosen = await InputDialog.getText({
+          title: `Link ${project.name}`,
+          label: `Pull ${project.name} into which folder? (relative to the server's root; it is made if needed)`,
+          text: `${dir}/${project.name}`,
+          okLabel: 'Link'
+        });
+        if (!chosen.button.accept || !chosen.value?.trim()) {
+          return;
+        }
+        let localPath: string | undefined = chosen.value.trim();
         for (;;) {
           try {
             const linked = await controller.link(project.id, localPath);
@@ -211,6 +255,40 @@ const plugin: JupyterFrontEndPlugin<void> = {
           fail(`Cannot sync ${project.name}`, error);
         }
       },
+      deleteProject: async project => {
+        let files: number | undefined = controller.state.cloud.items.find(
+          p => p.id === project.id
+        )?.file_count;
+        if (files === undefined) {
+          try {
+            files = (await controller.api.cloudProjects()).find(p => p.id === project.id)
+              ?.file_count;
+          } catch (error) {
+            fail(`Cannot delete ${project.name}`, error);
+            return;
+          }
+        }
+        const what = files === undefined ? 'all its files' : `its ${plural(files, 'file')}`;
+        const linked = controller.state.projects[project.id];
+        const answer = await showDialog({
+          title: `Delete ${project.name} from the cloud?`,
+          body: `Delete project ${project.name} and ${what} from the cloud for everyone? Every machine stops syncing it, and its history goes with it.${
+            linked ? ` Your local copy in ${linked.local_path} stays.` : ''
+          }`,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete from the cloud' })],
+          defaultButton: 0
+        });
+        if (!answer.button.accept) {
+          return;
+        }
+        try {
+          await controller.deleteProject(project.id);
+          Notification.success(`Deleted ${project.name} from the cloud.`, { autoClose: 4000 });
+        } catch (error) {
+          fail(`Cannot delete ${project.name}`, error);
+        }
+      },
+      folders: memory,
       cancel: async project => {
         try {
           await controller.cancel(project.id);
@@ -414,6 +492,12 @@ async function createProjectDialog(
         created = await controller.createProject(body.getValue());
         return true;
       } catch (error) {
+        if (error instanceof ApiError && error.code === 'folder_not_empty') {
+          const files = Number(error.details.files ?? 0);
+          const folder = String(error.details.folder ?? `${dir}/${body.getValue().name}`);
+          body.askAdopt(folder, files);
+          return false;
+        }
         if (error instanceof ApiError && error.code === 'folder_in_use') {
           const { name } = body.getValue();
           body.setError(
@@ -428,6 +512,7 @@ async function createProjectDialog(
       }
     }
   );
+  body.onAdopt = () => dialog.resolve();
   dialog.addClass('jp-pfb-createDialog');
   await dialog.launch();
   return created;

@@ -708,6 +708,15 @@ export function overallStatus(state: IState): IOverall {
   }
   const projects = Object.values(state.projects);
   if (projects.length === 0) {
+    if (state.cloud.status === 'error' && state.cloud.error) {
+      // e.g. a wrong token: say why, not "No projects"
+      return {
+        kind: 'error',
+        label: `Cloud: ${state.cloud.error.replace(/\.$/, '')}`,
+        title: `The cloud cannot be used: ${state.cloud.error}`,
+        progress: null
+      };
+    }
     return { kind: 'empty', label: 'No projects', title: 'No linked projects.', progress: null };
   }
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -9,7 +9,7 @@ export function nameProblem(name: string): string | null {
     return 'A name is required.';
   }
   if (name.length > 128) {
-    return 'A name has at most 128 characters.';
+    return `A name has at most 128 characters; this one has ${name.length}.`;
   }
   if (/[/\\]/.test(name)) {
     return 'A name cannot contain “/” or “\\”: it becomes a folder name.';

@@ -72,6 +72,7 @@ function fakeApi(overrides: Partial<IProjectsApi> = {}): IProjectsApi {
     createProject: vi.fn(async body => project({ name: body.name })),
     link: vi.fn(async id => project({ id })),
     unlink: vi.fn(async () => undefined),
+    deleteProject: vi.fn(async () => undefined),
     sync: vi.fn(async id => job({ project_id: id })),
     files: vi.fn(async () => [file('a.txt')]),
     conflicts: vi.fn(async () => []),

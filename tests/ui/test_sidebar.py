@@ -196,6 +196,11 @@ def test_link_a_cloud_project(page: Page, lab: Lab) -> None:
     expect(offer).to_be_visible()
     expect(offer).to_contain_text("1 file")
     offer.get_by_role("button", name="Link shared").click()
+    # the user chooses the folder (the default is offered)
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("Pull shared into which folder?")
+    expect(dialog.locator("input")).to_have_value("projects/shared")
+    accept(dialog)
     expect(offer).to_have_count(0)
     expect(file_row(page, "shared", "readme.md")).to_have_attribute(
         "data-state", "synced", timeout=20_000

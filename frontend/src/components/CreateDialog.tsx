@@ -9,6 +9,8 @@ export interface ICreateValues {
   name: string;
   title: string;
   description: string;
+  /** Upload the files a non-empty folder already holds into the new project. */
+  adopt?: boolean;
 }
 
 /** The body of the create dialog: a small form, with the server's error when it refused. */
@@ -20,12 +22,24 @@ export class CreateProjectBody extends ReactWidget {
 
   /** The values typed so far (trimmed title and description). */
   getValue(): ICreateValues {
-    return {
+    const values = {
       name: this._values.name,
       title: this._values.title.trim(),
       description: this._values.description.trim()
     };
+    return this._adopt ? { ...values, adopt: true } : values;
   }
+
+  /** Ask whether the files already in the project's folder go into the new project;
+   * "Upload them" calls `onAdopt` (the dialog sends the form again, with adopt). */
+  askAdopt(folder: string, files: number): void {
+    this._adoptQuestion = { folder, files };
+    this._adopt = false;
+    this.update();
+  }
+
+  /** Called when the user agrees to upload the folder's files. */
+  onAdopt: (() => void) | null = null;
 
   /** Show the server's reason for refusing; it stays until the name changes. */
   setError(message: string | null): void {
@@ -55,6 +69,8 @@ export class CreateProjectBody extends ReactWidget {
       this._values = { ...this._values, [key]: event.target.value };
       if (key === 'name') {
         this._error = null;
+        this._adoptQuestion = null;
+        this._adopt = false;
         this._touched = this._values.name.length > 0 || this._touched;
       }
       this.update();
@@ -71,7 +87,6 @@ export class CreateProjectBody extends ReactWidget {
           placeholder="my-analysis"
           autoComplete="off"
           spellCheck={false}
-          maxLength={128}
           aria-invalid={error ? true : undefined}
           aria-describedby="jp-pfb-create-name-help"
           disabled={this._busy}
@@ -83,6 +98,26 @@ export class CreateProjectBody extends ReactWidget {
         >
           {error ?? `Its folder will be ${folder}.`}
         </div>
+        {this._adoptQuestion && (
+          <div className="jp-pfb-adoptQuestion" role="alert">
+            <span>
+              The folder {this._adoptQuestion.folder} exists with{' '}
+              {this._adoptQuestion.files} file{this._adoptQuestion.files === 1 ? '' : 's'}:
+              upload them into the new project?
+            </span>
+            <button
+              type="button"
+              className="jp-mod-styled jp-mod-accept jp-pfb-adoptButton"
+              disabled={this._busy}
+              onClick={() => {
+                this._adopt = true;
+                this.onAdopt?.();
+              }}
+            >
+              Upload them
+            </button>
+          </div>
+        )}
         <label htmlFor="jp-pfb-create-title">
           Title <span className="jp-pfb-optional">(optional)</span>
         </label>
@@ -111,6 +146,8 @@ export class CreateProjectBody extends ReactWidget {
   }
 
   private _values: ICreateValues = { name: '', title: '', description: '' };
+  private _adoptQuestion: { folder: string; files: number } | null = null;
+  private _adopt = false;
   private _error: string | null = null;
   private _touched = false;
   private _busy = false;

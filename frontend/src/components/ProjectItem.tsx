@@ -2,6 +2,7 @@ import {
   Button,
   caretDownIcon,
   caretRightIcon,
+  deleteIcon,
   folderIcon,
   LabIcon,
   stopIcon,
@@ -22,16 +23,14 @@ import {
 import {
   IBadge,
   IState,
-  fileCounts,
-  fileList,
-  formatBytes,
   formatTime,
   offlineSentence,
   openConflicts,
   projectBadge
 } from '../model';
-import type { FileState, IConflict, IFileEntry, ILocalProject, Keep } from '../types';
+import type { FileState, IConflict, ILocalProject, Keep } from '../types';
 import type { IPanelActions } from './actions';
+import { FileTree } from './FileTree';
 
 export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
   synced: syncedIcon,
@@ -63,6 +62,8 @@ export interface IProjectItemProps {
   actions: IPanelActions;
   showIgnored: boolean;
   pageSize: number;
+  /** The panel's filter, when it matches files of this project ('' otherwise). */
+  fileQuery: string;
 }
 
 /** One linked project: a row with its status, and when open its conflicts and files. */
@@ -225,6 +226,17 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
               <unlinkIcon.react tag="span" className="jp-pfb-buttonIcon" />
               Unlink
             </Button>
+            <Button
+              small
+              minimal
+              className="jp-pfb-deleteButton"
+              disabled={!online || busy}
+              title={`Delete ${project.name} from the cloud, for everyone (asks first; local files stay)`}
+              onClick={act(() => actions.deleteProject(project))}
+            >
+              <deleteIcon.react tag="span" className="jp-pfb-buttonIcon" />
+              Delete…
+            </Button>
           </div>
           <ConflictList
             project={project}
@@ -232,13 +244,14 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
             online={online}
             actions={actions}
           />
-          <FileList
+          <FileTree
             project={project}
             state={state}
             actions={actions}
             showIgnored={props.showIgnored}
             pageSize={props.pageSize}
             onRetry={props.onLoadFiles}
+            query={props.fileQuery}
           />
         </div>
       )}
@@ -364,122 +377,6 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
           {pending === 'both' ? 'Keeping…' : 'Keep both'}
         </Button>
       </div>
-    </li>
-  );
-}
-
-interface IFileListProps {
-  project: ILocalProject;
-  state: IState;
-  actions: IPanelActions;
-  showIgnored: boolean;
-  pageSize: number;
-  onRetry: () => void;
-}
-
-/** A project's files with their states; long lists show a page at a time. */
-export function FileList(props: IFileListProps): JSX.Element {
-  const { project, state, actions, pageSize } = props;
-  const files = state.files[project.id];
-  const [shown, setShown] = React.useState(pageSize);
-  const items = files?.items;
-  const entries = React.useMemo(
-    () => fileList(state, project.id, { showIgnored: props.showIgnored }),
-    [items, props.showIgnored] // the list only changes with this project's items
-  );
-  const counts = React.useMemo(
-    () => fileCounts(state, project.id),
-    [items]
-  );
-  React.useEffect(() => setShown(pageSize), [pageSize]);
-
-  const pending = counts.pending_push + counts.pending_pull + counts.deleted_locally;
-  // conflicts, not paths: a conflict's path and its copy are one
-  const conflicts = openConflicts(state, project.id).length;
-  const summary = [
-    plural(entries.length, 'file'),
-    pending > 0 ? `${pending} pending` : '',
-    conflicts > 0 ? plural(conflicts, 'conflict') : ''
-  ]
-    .filter(Boolean)
-    .join(' · ');
-
-  let body: React.ReactNode;
-  if (files === undefined || (files.status === 'loading' && entries.length === 0)) {
-    body = <div className="jp-pfb-empty jp-pfb-mod-small">Loading files…</div>;
-  } else if (files.status === 'error' && entries.length === 0) {
-    body = (
-      <div className="jp-pfb-empty jp-pfb-mod-small jp-pfb-mod-error" role="alert">
-        Cannot list the files: {files.error}{' '}
-        <Button small minimal onClick={props.onRetry}>
-          Retry
-        </Button>
-      </div>
-    );
-  } else if (entries.length === 0) {
-    body = (
-      <div className="jp-pfb-empty jp-pfb-mod-small">
-        No files yet. Files you put in {project.local_path} sync automatically.
-      </div>
-    );
-  } else {
-    body = (
-      <>
-        <ul className="jp-pfb-fileList" aria-label={`Files of ${project.name}`}>
-          {entries.slice(0, shown).map(entry => (
-            <FileItem
-              key={entry.path}
-              entry={entry}
-              onOpen={() => actions.openFile(project, entry.path)}
-            />
-          ))}
-        </ul>
-        {entries.length > shown && (
-          <div className="jp-pfb-more">
-            <Button small minimal onClick={() => setShown(shown + pageSize)}>
-              Show {Math.min(pageSize, entries.length - shown)} more
-            </Button>
-            <span>
-              {shown} of {entries.length} shown
-            </span>
-          </div>
-        )}
-      </>
-    );
-  }
-  return (
-    <section className="jp-pfb-files" aria-label={`Files of ${project.name}`} aria-busy={files?.status === 'loading'}>
-      <h4 className="jp-pfb-subHeader">
-        Files
-        {entries.length > 0 && <span className="jp-pfb-count">{summary}</span>}
-      </h4>
-      {body}
-    </section>
-  );
-}
-
-function FileItem(props: { entry: IFileEntry; onOpen: () => void }): JSX.Element {
-  const { entry } = props;
-  const slash = entry.path.lastIndexOf('/');
-  const name = entry.path.slice(slash + 1);
-  const dir = slash >= 0 ? entry.path.slice(0, slash) : '';
-  const Icon = FILE_STATE_ICON[entry.state];
-  const size = formatBytes(entry.size);
-  return (
-    <li className={`jp-pfb-file jp-pfb-mod-${entry.state}`} data-path={entry.path} data-state={entry.state}>
-      <button
-        className="jp-pfb-fileButton"
-        title={`${entry.path}\n${FILE_STATE_LABEL[entry.state]}${size ? ` · ${size}` : ''}`}
-        aria-label={`Open ${entry.path} (${FILE_STATE_LABEL[entry.state]})`}
-        onClick={props.onOpen}
-      >
-        <Icon.react tag="span" className={`jp-pfb-stateIcon jp-pfb-mod-${entry.state}`} />
-        <span className="jp-pfb-filePath">
-          {dir && <span className="jp-pfb-fileDir">{dir}/</span>}
-          <span className="jp-pfb-fileName">{name}</span>
-        </span>
-        <span className="jp-pfb-fileSize">{size}</span>
-      </button>
     </li>
   );
 }

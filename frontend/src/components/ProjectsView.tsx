@@ -1,9 +1,17 @@
-import { Button, FilterBox, linkIcon } from '@jupyterlab/ui-components';
+import {
+  Button,
+  deleteIcon,
+  FilterBox,
+  linkIcon,
+  ToolbarButtonComponent
+} from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import type { ProjectsController } from '../controller';
 import { cloudIcon, projectsIcon } from '../icons';
+import { filterEntries, queryWords } from '../filetree';
 import {
+  fileList,
   formatBytes,
   formatDelay,
   matchesQuery,
@@ -31,7 +39,22 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
   const online = state.connection.state === 'online';
 
   const linked = React.useMemo(() => sortedProjects(state), [state.projects]);
-  const shown = linked.filter(project => matchesQuery(project, query));
+  const filtering = queryWords(query).length > 0;
+  // The filter matches projects (name, title, description, folder) and their files.
+  const fileMatches = (projectId: string): number =>
+    filtering ? filterEntries(fileList(state, projectId), query).length : 0;
+  const shown = linked.filter(
+    project => matchesQuery(project, query) || fileMatches(project.id) > 0
+  );
+  React.useEffect(() => {
+    if (filtering) {
+      for (const project of linked) {
+        if (state.files[project.id] === undefined) {
+          void controller.loadFiles(project.id); // so the filter can look at the files
+        }
+      }
+    }
+  }, [filtering, linked]);
   const cloud = React.useMemo(() => unlinkedCloudProjects(state), [state.cloud, state.projects]);
   const cloudShown = cloud.filter(project => matchesQuery(project, query));
 
@@ -85,12 +108,13 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
             project={project}
             state={state}
             online={online}
-            expanded={Boolean(state.expanded[project.id])}
+            expanded={Boolean(state.expanded[project.id]) || fileMatches(project.id) > 0}
             onToggle={expanded => controller.expand(project.id, expanded)}
             onLoadFiles={() => void controller.loadFiles(project.id)}
             actions={actions}
             showIgnored={options.showIgnoredFiles}
             pageSize={options.filesPageSize}
+            fileQuery={fileMatches(project.id) > 0 ? query : ''}
           />
         ))}
       </ul>
@@ -114,7 +138,7 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
       )}
       <div className="jp-pfb-search">
         <FilterBox
-          placeholder="Filter projects"
+          placeholder="Filter projects and files"
           updateFilter={(_filter, value) => setQuery(value ?? '')}
           useFuzzyFilter={false}
           caseSensitive={false}
@@ -124,7 +148,11 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
         <section className="jp-pfb-section" aria-labelledby="jp-pfb-linked-header">
           <h3 className="jp-pfb-sectionHeader" id="jp-pfb-linked-header">
             Linked here
-            {linked.length > 0 && <span className="jp-pfb-count">{linked.length}</span>}
+            {linked.length > 0 && (
+              <span className="jp-pfb-count">
+                {filtering ? `${shown.length} of ${linked.length}` : linked.length}
+              </span>
+            )}
           </h3>
           {linkedBody}
         </section>
@@ -280,6 +308,16 @@ function CloudItem(props: {
         <linkIcon.react tag="span" className="jp-pfb-buttonIcon" />
         {busy ? 'Linking…' : 'Link'}
       </Button>
+      <ToolbarButtonComponent
+        icon={deleteIcon}
+        className="jp-pfb-deleteButton"
+        tooltip={`Delete ${project.name} from the cloud, for everyone (asks first)`}
+        enabled={props.online && !busy}
+        onClick={() => {
+          setBusy(true);
+          actions.deleteProject(project).finally(() => setBusy(false));
+        }}
+      />
     </li>
   );
 }

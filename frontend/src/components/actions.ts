@@ -1,3 +1,4 @@
+import type { ExpandedMemory } from '../expanded';
 import type { ICloudProject, IConflict, ILocalProject, Keep } from '../types';
 
 /**
@@ -14,6 +15,10 @@ export interface IPanelActions {
   /** Sync a project paused by the mass-deletion guard, deletions included (asks first). */
   confirmDeletes(project: ILocalProject): Promise<void>;
   cancel(project: ILocalProject): Promise<void>;
+  /** Delete a project from the cloud for everyone (asks first, naming what goes). */
+  deleteProject(project: { id: string; name: string }): Promise<void>;
+  /** Which folders of the file trees are closed (survives a reload). */
+  folders: ExpandedMemory;
   resolve(conflict: IConflict, keep: Keep): Promise<void>;
   openFile(project: ILocalProject, path: string): void;
   openFolder(project: ILocalProject): void;
