@@ -7,6 +7,7 @@ import type {
   IItems,
   IJob,
   ILocalProject,
+  ISyncPlan,
   Keep
 } from './types';
 import { apiUrl } from './urls';
@@ -161,9 +162,17 @@ export class ProjectsApi {
     await this._call<void>(['projects', projectId, 'link'], json('DELETE'));
   }
 
-  sync(projectId: string, confirmDeletes = false): Promise<IJob> {
-    const body = confirmDeletes ? { confirm_deletes: true } : {};
+  sync(projectId: string, confirmDeletes = false, restoreDeletes = false): Promise<IJob> {
+    const body = {
+      ...(confirmDeletes ? { confirm_deletes: true } : {}),
+      ...(restoreDeletes ? { restore_deletes: true } : {})
+    };
     return this._call<IJob>(['projects', projectId, 'sync'], json('POST', body));
+  }
+
+  /** A dry run: what a sync would do now, changing nothing. */
+  dryRun(projectId: string): Promise<ISyncPlan> {
+    return this._call<ISyncPlan>(['projects', projectId, 'sync'], json('POST', { dry_run: true }));
   }
 
   async files(projectId: string): Promise<IFileEntry[]> {

@@ -12,9 +12,11 @@ import type {
   ClientRequest,
   ICloudProject,
   IConflict,
+  IDeletesAppliedMessage,
   IFileEntry,
   IJob,
   ILocalProject,
+  ISyncPlan,
   IReplyOf,
   Keep,
   ServerMessage
@@ -34,7 +36,8 @@ export interface IProjectsApi {
   deleteProject(projectId: string): Promise<void>;
   link(projectId: string, localPath?: string): Promise<ILocalProject>;
   unlink(projectId: string): Promise<void>;
-  sync(projectId: string, confirmDeletes?: boolean): Promise<IJob>;
+  sync(projectId: string, confirmDeletes?: boolean, restoreDeletes?: boolean): Promise<IJob>;
+  dryRun(projectId: string): Promise<ISyncPlan>;
   files(projectId: string): Promise<IFileEntry[]>;
   conflicts(projectId?: string): Promise<IConflict[]>;
   resolveConflict(conflictId: number, keep: Keep): Promise<IConflict>;
@@ -60,6 +63,8 @@ export interface IControllerOptions {
   store?: Store;
   /** A new conflict was detected (not one already known, not a reply of ours). */
   onConflict?: (conflict: IConflict, project: ILocalProject | undefined) => void;
+  /** Deletes confirmed on another machine were applied here without asking. */
+  onDeletesApplied?: (message: IDeletesAppliedMessage) => void;
   /** Whether cloud projects not linked here are listed (fetched on connect). */
   listCloudProjects?: boolean;
   /** Debounce of the files refetch after a sync finished, ms. */
@@ -86,6 +91,7 @@ export class ProjectsController {
     this.socket = options.socket;
     this.store = options.store ?? new Store();
     this._onConflict = options.onConflict;
+    this._onDeletesApplied = options.onDeletesApplied;
     this._listCloud = options.listCloudProjects ?? true;
     this._refetchDelay = options.refetchDelay ?? 300;
     this._errorMessage =
@@ -244,20 +250,27 @@ export class ProjectsController {
     }
   }
 
-  /** Sync a project now (`confirmDeletes`: let a paused mass deletion go ahead);
-   * resolves with its job (queued or running). */
-  async sync(projectId: string, confirmDeletes = false): Promise<IJob> {
+  /** Sync a project now (`confirmDeletes`: let a paused mass deletion go ahead;
+   * `restoreDeletes`: download the files deleted here again instead); resolves with its
+   * job (queued or running). */
+  async sync(projectId: string, confirmDeletes = false, restoreDeletes = false): Promise<IJob> {
     if (this.socket.isOpen) {
-      const reply = await this.socket.request(
-        confirmDeletes
-          ? { type: 'sync', project_id: projectId, confirm_deletes: true }
-          : { type: 'sync', project_id: projectId }
-      );
+      const reply = await this.socket.request({
+        type: 'sync',
+        project_id: projectId,
+        ...(confirmDeletes ? { confirm_deletes: true } : {}),
+        ...(restoreDeletes ? { restore_deletes: true } : {})
+      });
       return reply.job;
     }
-    const job = await this.api.sync(projectId, confirmDeletes);
+    const job = await this.api.sync(projectId, confirmDeletes, restoreDeletes);
     this._dispatch({ type: 'message', message: { type: 'job_progress', job } });
     return job;
+  }
+
+  /** What a sync of a project would do now (a dry run: nothing changes). */
+  dryRun(projectId: string): Promise<ISyncPlan> {
+    return this.api.dryRun(projectId);
   }
 
   /** Resolves with a job once it has finished (done, failed or cancelled). */
@@ -385,6 +398,9 @@ export class ProjectsController {
         }
         break;
       }
+      case 'deletes_applied':
+        this._onDeletesApplied?.(message);
+        break;
       case 'job_finished': {
         const { job } = message;
         if (job.files_total > 0 && this.state.files[job.project_id] !== undefined) {
@@ -450,6 +466,7 @@ export class ProjectsController {
   }
 
   private _onConflict?: (conflict: IConflict, project: ILocalProject | undefined) => void;
+  private _onDeletesApplied?: (message: IDeletesAppliedMessage) => void;
   private _listCloud: boolean;
   private _refetchDelay: number;
   private _errorMessage: (error: unknown) => string;

@@ -20,6 +20,7 @@ import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { ApiError, ProjectsApi, errorMessage } from './api';
 import type { IPanelActions } from './components/actions';
 import { CreateProjectBody, SubmitDialog } from './components/CreateDialog';
+import { DeleteChoice, reviewDeletes } from './components/DeleteReview';
 import { ProjectsController } from './controller';
 import { ExpandedMemory } from './expanded';
 import { syncIcon } from './icons';
@@ -125,6 +126,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       socket,
       listCloudProjects: options.value.showCloudProjects,
       errorMessage,
+      onDeletesApplied: message => {
+        Notification.info(message.message, { autoClose: false });
+      },
       onConflict: (conflict, project) => {
         if (options.value.notifyOnConflict) {
           conflicts.add(conflict, project);
@@ -240,17 +244,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       },
       confirmDeletes: async project => {
-        const answer = await showDialog({
-          title: `Sync ${project.name} with its deletions?`,
-          body: `${project.error ?? 'This sync deletes many files.'} Check ${project.local_path} and the cloud first: the deletions are applied on the other side. Deleted cloud files stay in the cloud's revision history.`,
-          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Sync and delete' })],
-          defaultButton: 0
-        });
-        if (!answer.button.accept) {
+        let choice: DeleteChoice;
+        try {
+          choice = await reviewDeletes(project, await controller.dryRun(project.id));
+        } catch (error) {
+          fail(`Cannot list what ${project.name} would delete`, error);
+          return;
+        }
+        if (choice === null) {
           return;
         }
         try {
-          await controller.sync(project.id, true);
+          await controller.sync(project.id, choice === 'delete', choice === 'restore');
         } catch (error) {
           fail(`Cannot sync ${project.name}`, error);
         }

@@ -294,6 +294,7 @@ function applyMessage(state: IState, message: ServerMessage): IState {
       }
       return { ...state, lastError: { code: message.code, message: message.message } };
     case 'subscribed':
+    case 'deletes_applied':
     case 'pong':
       return state;
   }

@@ -156,6 +156,17 @@ export interface ICloudProjectsMessage extends IReply {
   items: ICloudProject[];
 }
 
+/** Cloud deletes a person confirmed on another machine were applied here without asking
+ * again: who deleted how many files (and the first of them). */
+export interface IDeletesAppliedMessage extends IReply {
+  type: 'deletes_applied';
+  project_id: string;
+  deleted_by: string;
+  count: number;
+  paths: string[];
+  message: string;
+}
+
 export interface IPongMessage extends IReply {
   type: 'pong';
 }
@@ -177,6 +188,7 @@ export type ServerMessage =
   | IJobFinishedMessage
   | IConflictMessage
   | ICloudProjectsMessage
+  | IDeletesAppliedMessage
   | IPongMessage
   | IErrorMessage;
 
@@ -191,16 +203,47 @@ export const SERVER_MESSAGE_TYPES: ReadonlyArray<ServerMessage['type']> = [
   'job_finished',
   'conflict',
   'cloud_projects',
+  'deletes_applied',
   'pong',
   'error'
 ];
+
+/** One step of a dry run's plan (`POST /projects/{id}/sync {"dry_run": true}`). */
+export interface IPlannedStep {
+  action: 'upload' | 'download' | 'delete_local' | 'delete_remote' | 'move' | 'conflict';
+  path: string;
+  from_path: string | null;
+  size: number;
+}
+
+/** What a sync would do now; nothing was changed to find out. */
+export interface ISyncPlan {
+  project_id: string;
+  steps: IPlannedStep[];
+  totals: {
+    uploads: number;
+    downloads: number;
+    delete_local: number;
+    delete_remote: number;
+    moves: number;
+    conflicts: number;
+    upload_bytes: number;
+    download_bytes: number;
+  };
+  guard: { side: 'local' | 'remote'; deletes: number; total: number; message: string } | null;
+}
 
 // -- websocket: client -> server ---------------------------------------------------------
 
 export type ClientRequest =
   | { type: 'subscribe'; projects?: string[] | null }
   | { type: 'list_projects' }
-  | { type: 'sync'; project_id: string; confirm_deletes?: boolean }
+  | {
+      type: 'sync';
+      project_id: string;
+      confirm_deletes?: boolean;
+      restore_deletes?: boolean;
+    }
   | { type: 'cancel'; job_id: string }
   | { type: 'resolve_conflict'; conflict_id: number; keep: Keep }
   | { type: 'ping' };

@@ -74,6 +74,21 @@ function fakeApi(overrides: Partial<IProjectsApi> = {}): IProjectsApi {
     unlink: vi.fn(async () => undefined),
     deleteProject: vi.fn(async () => undefined),
     sync: vi.fn(async id => job({ project_id: id })),
+    dryRun: vi.fn(async id => ({
+      project_id: id,
+      steps: [],
+      totals: {
+        uploads: 0,
+        downloads: 0,
+        delete_local: 0,
+        delete_remote: 0,
+        moves: 0,
+        conflicts: 0,
+        upload_bytes: 0,
+        download_bytes: 0
+      },
+      guard: null
+    })),
     files: vi.fn(async () => [file('a.txt')]),
     conflicts: vi.fn(async () => []),
     resolveConflict: vi.fn(async id => conflict({ id, resolved: true })),
@@ -204,7 +219,7 @@ describe('ProjectsController', () => {
 
     // socket down: REST, and the job lands in the state
     const viaRest = await controller.sync('id-demo');
-    expect(api.sync).toHaveBeenCalledWith('id-demo', false);
+    expect(api.sync).toHaveBeenCalledWith('id-demo', false, false);
     expect(controller.state.jobs[viaRest.id]).toBeDefined();
     await controller.cancel('id-demo');
     expect(api.cancelJob).toHaveBeenCalledWith(viaRest.id);
@@ -226,6 +241,12 @@ describe('ProjectsController', () => {
       type: 'sync',
       project_id: 'id-demo',
       confirm_deletes: true
+    });
+    await controller.sync('id-demo', false, true);
+    expect(socket.requests.at(-1)).toEqual({
+      type: 'sync',
+      project_id: 'id-demo',
+      restore_deletes: true
     });
   });
 

@@ -181,7 +181,9 @@ def test_deletes_confirmed_on_one_machine_are_applied_on_the_other(
 
     run = b("sync", "shared")  # machine b does not ask again, and says what happened
     assert run.returncode == 0, run.stderr
-    assert "ann deleted 15 files of shared in the cloud and confirmed it" in run.stdout
+    assert "ann deleted 15 files of shared in the cloud, confirmed on their machine" in (
+        run.stdout
+    )
     assert sorted(p.name for p in folder_b.iterdir()) == [f"f{i:02}.txt" for i in range(15, 20)]
 
     # an unconfirmed mass delete still pauses the other machine

@@ -402,11 +402,10 @@ class SyncManager:
         project = self.describe(project_id)
         name = project.name if project is not None else project_id
         files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
+        # short: a notification shows about 140 characters
         message = (
-            f"{by or 'Someone'} deleted {files} of {name} in the cloud and confirmed it on "
-            "their machine, so they were deleted here too without asking again. The cloud's "
-            "history keeps every deleted file: restore one from its revisions (or undo on "
-            "that machine) if it should not have gone."
+            f"{by or 'Someone'} deleted {files} of {name} in the cloud, confirmed on their "
+            "machine; deleted here too. The cloud's history keeps them."
         )
         self.bus.publish(
             DeletesAppliedEvent(

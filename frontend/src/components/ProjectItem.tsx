@@ -171,10 +171,10 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
                 small
                 minimal
                 disabled={!online || busy}
-                title="Run the sync with its deletions"
+                title="See what would be deleted, then delete or restore"
                 onClick={act(() => actions.confirmDeletes(project))}
               >
-                Review and sync anyway…
+                Review the deletions…
               </Button>
             </div>
           )}
