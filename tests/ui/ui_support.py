@@ -49,6 +49,9 @@ class Lab:
     cloud_url: str = ""
     cloud_token: str = ""
     name: str = "jupyter"
+    # start() waits until the cloud is connected; False: until the server answers at all
+    # (a lab whose cloud refuses it).
+    wait_for_cloud: bool = True
 
     @property
     def base(self) -> str:
@@ -127,7 +130,7 @@ class Lab:
                 raise RuntimeError(f"jupyter lab exited early; see {self.log}")
             try:
                 status = self.api("GET", "status")
-                if status["cloud"]["connected"]:
+                if status["cloud"]["connected"] or not self.wait_for_cloud:
                     return
             except (httpx.HTTPError, KeyError):
                 pass
