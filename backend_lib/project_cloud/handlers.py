@@ -51,6 +51,7 @@ DRAIN_LIMIT = 16 * 1024 * 1024
 MAX_BATCH_BODY = 32 * 1024 * 1024
 WRITE_BATCH = 1024 * 1024
 READ_CHUNK = 1024 * 1024
+MTIME_HEADER = "X-Mtime-Ns"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -564,12 +565,25 @@ class FileHandler(BaseHandler):
             raise InvalidRequest("X-Content-SHA256 must be 64 hex digits")
         return value
 
+    def mtime_ns(self) -> int | None:
+        """``X-Mtime-Ns``: the file's modification time, integer ns since the epoch."""
+        value = self.request.headers.get(MTIME_HEADER)
+        if value is None:
+            return None
+        if not re.fullmatch(schemas.MTIME_PATTERN, value):
+            raise InvalidRequest(
+                f"{MTIME_HEADER} must be an integer of nanoseconds since the epoch, "
+                f"{schemas.MIN_MTIME_NS} to {schemas.MAX_MTIME_NS}"
+            )
+        return int(value)
+
     async def before_body(self) -> None:
         if self._bad_utf8:
             raise InvalidPathError("invalid path: it is not valid UTF-8")
         if self.request.method != "PUT":
             return
         self.expected_sha256()
+        self.mtime_ns()
         await self.run(
             self.service.check_put,
             self.user,
@@ -626,6 +640,7 @@ class FileHandler(BaseHandler):
             sha256,
             size,
             self.preconditions(),
+            self.mtime_ns(),
         )
         self.set_header("ETag", _etag(version.revision))
         if created:
@@ -659,6 +674,7 @@ class FileHandler(BaseHandler):
         version = stored.version
         self.set_header("ETag", _etag(version.revision))
         self.set_header("X-Content-SHA256", stored.sha256)
+        self.set_header(MTIME_HEADER, str(version.mtime_ns))
         self.set_header("Last-Modified", httputil.format_timestamp(version.modified_at))
         if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match is not None:

@@ -153,6 +153,9 @@ class FileVersion(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     modified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     modified_by: Mapped[str] = mapped_column(String(64))
+    # the file's modification time as the uploading client saw it (ns since the epoch);
+    # None: the client sent none (or a deletion), modified_at stands in
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     from_path: Mapped[str | None] = mapped_column(PathString, nullable=True)
     to_path: Mapped[str | None] = mapped_column(PathString, nullable=True)
     # a tombstone a person confirmed past a replica's delete guard (DELETE ?confirmed=true)

@@ -147,7 +147,11 @@ SHA_HEADER = {
     "X-Content-SHA256": {
         "description": "SHA-256 of the content (hex).",
         "schema": {"type": "string"},
-    }
+    },
+    "X-Mtime-Ns": {
+        "description": "The file's modification time (FileVersion.mtime_ns).",
+        "schema": {"type": "string", "pattern": schemas.MTIME_PATTERN},
+    },
 }
 
 
@@ -249,6 +253,14 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                     {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
                     "If given, the upload is refused (400 checksum_mismatch) unless the "
                     "received bytes have this SHA-256.",
+                ),
+                _param(
+                    "X-Mtime-Ns",
+                    "header",
+                    {"type": "string", "pattern": schemas.MTIME_PATTERN},
+                    "The file's modification time, integer nanoseconds since the epoch "
+                    f"({schemas.MIN_MTIME_NS} to {schemas.MAX_MTIME_NS}); stored with the "
+                    "revision as mtime_ns (default: the service's time).",
                 ),
             ],
             body={

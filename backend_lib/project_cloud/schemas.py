@@ -25,10 +25,7 @@ def project_name_problem(name: str) -> str | None:
     if not name:
         return "a project name is required"
     if len(name) > PROJECT_NAME_MAX:
-        return (
-            f"a project name has at most {PROJECT_NAME_MAX} characters; "
-            f"this one has {len(name)}"
-        )
+        return f"a project name has at most {PROJECT_NAME_MAX} characters; this one has {len(name)}"
     if "/" in name or "\\" in name:
         return "a project name cannot contain '/' or '\\': it becomes a folder name"
     if not _NAME_CHARS.fullmatch(name):
@@ -43,6 +40,10 @@ def project_name_problem(name: str) -> str | None:
 
 
 Role = Literal["read", "write"]
+# mtimes: what a signed 64-bit column holds, as a pattern can say it (years 1685 to 2255)
+MAX_MTIME_NS = 9 * 10**18 - 1
+MIN_MTIME_NS = -MAX_MTIME_NS
+MTIME_PATTERN = r"^-?(?:[0-9]{1,18}|[1-8][0-9]{18})$"
 
 
 class _Request(BaseModel):
@@ -165,9 +166,14 @@ class FileVersion(BaseModel):
     revision: str = Field(description="Opaque revision id; compare for equality only.")
     sha256: str | None = Field(description="SHA-256 of the content (hex); null if deleted.")
     size: int = Field(ge=0, description="Content size in bytes; 0 if deleted.")
-    modified_at: dt.datetime
+    modified_at: dt.datetime = Field(description="When the service recorded the revision.")
     modified_by: str
     deleted: bool
+    mtime_ns: int = Field(
+        description="The file's modification time, ns since the epoch: as the uploading "
+        "client sent it (X-Mtime-Ns, or a batch item's mtime_ns), else the service's time; a "
+        "move keeps it. Clients set it on the files they download."
+    )
 
 
 class FileList(BaseModel):
@@ -212,6 +218,12 @@ class BatchItem(_Request):
     if_none_match: str | None = Field(
         default=None, description="As the If-None-Match header (* = create only)."
     )
+    mtime_ns: int | None = Field(
+        default=None,
+        ge=MIN_MTIME_NS,
+        le=MAX_MTIME_NS,
+        description="The file's modification time, ns since the epoch (default: now).",
+    )
     stored: StrictBool = Field(
         default=False,
         description="No bytes follow for this item: the project already holds content with "
@@ -254,6 +266,9 @@ class Change(BaseModel):
         default=False,
         description="For op 'delete': a person confirmed it past a replica's delete guard "
         "(DELETE ...?confirmed=true); other replicas apply it without asking again.",
+    )
+    mtime_ns: int | None = Field(
+        default=None, description="As FileVersion.mtime_ns; null for a deletion."
     )
 
 

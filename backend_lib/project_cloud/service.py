@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -207,6 +208,7 @@ class _Put:
     sha256: str
     size: int
     pre: Preconditions
+    mtime_ns: int | None = None  # as the client sent it
 
 
 @dataclass(frozen=True)
@@ -298,6 +300,19 @@ def _check_path(path: str) -> str:
         raise InvalidPathError(f"invalid path: {exc}") from None
 
 
+def _ns(when: dt.datetime) -> int:
+    """A time as integer nanoseconds since the epoch (exactly, no float)."""
+    return (when - _EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _mtime_ns(v: FileVersion) -> int:
+    """The file's modification time: what the uploading client sent, else the server's."""
+    return v.mtime_ns if v.mtime_ns is not None else _ns(v.modified_at)
+
+
 def _version_out(v: FileVersion) -> schemas.FileVersion:
     return schemas.FileVersion(
         path=v.path,
@@ -307,6 +322,7 @@ def _version_out(v: FileVersion) -> schemas.FileVersion:
         modified_at=v.modified_at,
         modified_by=v.modified_by,
         deleted=v.deleted,
+        mtime_ns=_mtime_ns(v),
     )
 
 
@@ -322,6 +338,7 @@ def _change_out(v: FileVersion) -> schemas.Change:
         from_path=v.from_path,
         modified_by=v.modified_by,
         confirmed=bool(v.confirmed),
+        mtime_ns=None if v.deleted else _mtime_ns(v),
     )
 
 
@@ -976,6 +993,7 @@ class CloudService:
         size: int = 0,
         *,
         confirmed: bool = False,
+        mtime_ns: int | None = None,
     ) -> FileVersion:
         """Add a revision of ``path`` with the next seq - content ``sha256`` or, if None, a
         tombstone (``confirmed``: by a person, past a delete guard) - point the path's head
@@ -995,6 +1013,7 @@ class CloudService:
             modified_at=utcnow(),
             modified_by=principal.username,
             confirmed=confirmed,
+            mtime_ns=None if deleted else mtime_ns,
         )
         self._set_head(s, project.id, path, head, version)
         if old is not None and not old.deleted:
@@ -1020,8 +1039,10 @@ class CloudService:
         sha256: str,
         size: int,
         pre: Preconditions,
+        mtime_ns: int | None = None,
     ) -> tuple[schemas.FileVersion, bool]:
-        """Record a new revision of ``path`` whose bytes are already in the blob store.
+        """Record a new revision of ``path`` whose bytes are already in the blob store,
+        with the file's modification time as the client sent it (None: the server's).
         Returns the version and whether the path was created (no live file before)."""
         _check_path(path)
         if size > self.max_file_size:
@@ -1030,7 +1051,9 @@ class CloudService:
             raise InvalidRequest("no blob with that SHA-256 was uploaded")
         with write_session(self.engine) as s:
             project = self._project(s, principal, project_id, "write", lock=True)
-            [outcome] = self._record_puts(s, project, principal, [_Put(path, sha256, size, pre)])
+            [outcome] = self._record_puts(
+                s, project, principal, [_Put(path, sha256, size, pre, mtime_ns)]
+            )
             if isinstance(outcome, ServiceError):
                 raise outcome
             seq = project.head_seq
@@ -1077,7 +1100,7 @@ class CloudService:
             except ServiceError as exc:
                 failed[index] = exc
                 continue
-            put = _Put(item.path, item.sha256.lower(), item.size, pre)
+            put = _Put(item.path, item.sha256.lower(), item.size, pre, item.mtime_ns)
             if item.stored:
                 reused.append((index, put))
             else:
@@ -1176,6 +1199,7 @@ class CloudService:
                 "size": put.size,
                 "modified_at": now,
                 "modified_by": principal.username,
+                "mtime_ns": put.mtime_ns,
             }
             for n, (put, _head) in enumerate(accepted)
         ]
@@ -1247,6 +1271,7 @@ class CloudService:
                 modified_at=now,
                 modified_by=principal.username,
                 deleted=False,
+                mtime_ns=row["mtime_ns"] if row["mtime_ns"] is not None else _ns(now),
             )
             result.append((version, head is None or head.deleted))
         return result
@@ -1396,6 +1421,7 @@ class CloudService:
                 size=old.size,
                 modified_by=principal.username,
                 from_path=from_path,
+                mtime_ns=_mtime_ns(old),  # a move keeps the file's mtime
             )
             self._set_head(s, project_id, from_path, src, tomb)
             self._set_head(s, project_id, to_path, dst, moved)
@@ -1520,7 +1546,10 @@ class CloudService:
                 want = target.get(path)
                 sha256 = want.sha256 if want is not None and path in puts else None
                 size = want.size if want is not None else 0
-                version = self._write(s, project, principal, path, head, old, sha256, size)
+                mtime = _mtime_ns(want) if want is not None and sha256 is not None else None
+                version = self._write(
+                    s, project, principal, path, head, old, sha256, size, mtime_ns=mtime
+                )
                 last_seq = version.seq
             s.flush()
             out = self._project_out(s, project)

@@ -42,6 +42,7 @@ def test_changes_pagination(alice: User, project: dict[str, Any]) -> None:
         "from_path": None,
         "modified_by": items[-1]["modified_by"],
         "confirmed": False,  # no one confirmed it past a delete guard
+        "mtime_ns": None,
     }
     assert items[-1]["modified_by"].startswith("alice")
     assert all(c["op"] == "put" and c["sha256"] for c in items[:-1])

@@ -254,3 +254,25 @@ def test_files_named_like_routes_sync_both_ways(pair: tuple[Replica, Replica]) -
     del expected["revisions.d/revisions/revisions"]
     assert a.files() == expected == b.files()
     assert not a.conflicts() and not b.conflicts()
+
+
+def test_modification_times_travel(pair: tuple[Replica, Replica]) -> None:
+    """Issue 14, item 9: a downloaded file gets the source's mtime (ns), small files (sent
+    in a batch) and large ones (a single PUT) alike, and the index agrees with it."""
+    a, b = pair
+    mtimes = {"small.txt": 1_000_000_000_123_456_789, "big/data.bin": 1_200_000_000_987_654_321}
+    a.write("small.txt", b"small")
+    a.write("big/data.bin", os.urandom(3 << 20))
+    for rel, mtime in mtimes.items():
+        os.utime(a.root / rel, ns=(mtime, mtime))
+    a.sync()
+    b.sync()
+    for rel, mtime in mtimes.items():
+        assert (b.root / rel).stat().st_mtime_ns == mtime, rel
+    assert b.sync().operations == 0  # the index holds the stat after the mtime was set
+    # an edit on b travels back with b's mtime
+    b.write("small.txt", b"edited")
+    os.utime(b.root / "small.txt", ns=(1_300_000_000_000_000_001,) * 2)
+    b.sync()
+    a.sync()
+    assert (a.root / "small.txt").stat().st_mtime_ns == 1_300_000_000_000_000_001

@@ -24,6 +24,7 @@ from ..schemas import CloudProject
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BATCH_CONTENT_TYPE = "application/vnd.project-cloud.batch"
 CHUNK = 1 << 20
+MTIME_HEADER = "X-Mtime-Ns"
 
 
 class FileVersion(BaseModel):
@@ -34,6 +35,7 @@ class FileVersion(BaseModel):
     modified_at: str | None = None
     modified_by: str | None = None
     deleted: bool = False
+    mtime_ns: int | None = None  # the file's modification time (None from older clouds)
 
 
 class Change(BaseModel):
@@ -46,12 +48,22 @@ class Change(BaseModel):
     from_path: str | None = None
     modified_by: str = ""
     confirmed: bool = False  # a delete a person confirmed past another replica's guard
+    mtime_ns: int | None = None
 
 
 class ChangePage(BaseModel):
     items: list[Change]
     next_since: int
     has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Downloaded:
+    """What a download tells beside the bytes: the revision (ETag) and the file's
+    modification time in the cloud (None from older clouds)."""
+
+    revision: str
+    mtime_ns: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,7 @@ class BatchFile:
     sha256: str
     size: int
     if_match: str | None
+    mtime_ns: int | None = None  # the local file's modification time
 
 
 class CloudError(Exception):
@@ -272,17 +285,24 @@ class CloudClient:
         if_match: str | None,
         sha256: str | None = None,
         on_bytes: Callable[[int], None] | None = None,
+        mtime_ns: int | None = None,
     ) -> FileVersion:
         """PUT a file; ``if_match`` None means create-only (``If-None-Match: *``). With
         ``sha256`` the cloud refuses bytes that do not hash to it (a file that changed
         while it was read). ``on_bytes`` is told the size of each chunk as it is sent (a
-        retry sends them again)."""
+        retry sends them again). The file's modification time travels with it:
+        ``mtime_ns``, by default the source file's."""
         headers = {"If-Match": f'"{if_match}"'} if if_match else {"If-None-Match": "*"}
         if sha256:
             headers["X-Content-SHA256"] = sha256
 
-        size = len(source) if isinstance(source, bytes) else os.stat(source).st_size
+        st = None if isinstance(source, bytes) else os.stat(source)
+        size = len(source) if st is None else st.st_size
         headers["Content-Length"] = str(size)
+        if mtime_ns is None and st is not None:
+            mtime_ns = st.st_mtime_ns
+        if mtime_ns is not None:
+            headers[MTIME_HEADER] = str(mtime_ns)
 
         def content() -> Any:
             return source if isinstance(source, bytes) else _read_exactly(source, size, on_bytes)
@@ -307,6 +327,7 @@ class CloudClient:
                     "sha256": item.sha256,
                     **({"if_match": item.if_match} if item.if_match else {"if_none_match": "*"}),
                     **({"stored": True} if item.data is None else {}),
+                    **({"mtime_ns": item.mtime_ns} if item.mtime_ns is not None else {}),
                 }
                 for item in items
             ]
@@ -341,8 +362,9 @@ class CloudClient:
         write: Callable[[bytes], Any],
         *,
         revision: str | None = None,
-    ) -> str:
-        """Stream a file's bytes into ``write``; returns the revision from the ETag."""
+    ) -> Downloaded:
+        """Stream a file's bytes into ``write``; returns the revision (from the ETag) and
+        the file's modification time."""
         params = {"revision": revision} if revision else None
         response = await self._send(
             "GET", self._file_url(project_id, path), params=params, stream=True
@@ -352,7 +374,11 @@ class CloudClient:
                 write(chunk)
         finally:
             await response.aclose()
-        return response.headers.get("ETag", "").strip('"')
+        mtime = response.headers.get(MTIME_HEADER, "")
+        return Downloaded(
+            response.headers.get("ETag", "").strip('"'),
+            int(mtime) if mtime.lstrip("-").isdigit() else None,
+        )
 
     async def delete(
         self, project_id: str, path: str, *, if_match: str, confirmed: bool = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -108,12 +109,18 @@ class AtomicDownload:
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
 
-    def commit(self, expect_sha256: str | None, *, check: bool = True) -> os.stat_result:
+    def commit(
+        self, expect_sha256: str | None, *, check: bool = True, mtime_ns: int | None = None
+    ) -> os.stat_result:
         """Replace the target if it still holds ``expect_sha256`` (None: is still absent);
-        ``check=False`` replaces whatever is there (the user asked for exactly that)."""
+        ``check=False`` replaces whatever is there (the user asked for exactly that). With
+        ``mtime_ns`` the file gets that modification time (the source's), before it
+        appears; the stat returned is the replaced target's, after it."""
         self._handle.flush()
         os.fsync(self._handle.fileno())
         self._handle.close()
+        if mtime_ns is not None:
+            os.utime(self.temp, ns=(time.time_ns(), mtime_ns))
         if check and not matches(self.target, expect_sha256):
             self.discard()
             raise LocalChanged(str(self.target))

@@ -494,7 +494,8 @@ class ProjectSync:
             if data is not None and len(data) != local.size:
                 changed.append(op.path)
                 continue
-            files[op.path] = BatchFile(op.path, data, local.sha256, local.size, op.if_match)
+            mtime = None if is_folder_marker(op.path) else local.mtime_ns
+            files[op.path] = BatchFile(op.path, data, local.sha256, local.size, op.if_match, mtime)
         return files, changed
 
     async def _apply(self, op: Operation, result: CycleResult) -> None:
@@ -590,14 +591,16 @@ class ProjectSync:
                 download.write(chunk)
                 self._moved(remote.path, len(chunk))
 
-            await self.client.download(
+            downloaded = await self.client.download(
                 self.project_id, remote.path, write, revision=remote.revision
             )
             if digest.hexdigest() != remote.sha256:
                 raise CloudError(
                     0, "checksum_mismatch", f"downloaded bytes of {remote.path} do not match"
                 )
-            st = await asyncio.to_thread(download.commit, expect_sha256)
+            st = await asyncio.to_thread(
+                download.commit, expect_sha256, mtime_ns=downloaded.mtime_ns
+            )
         local = LocalFile(
             remote.path, remote.sha256, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
         )
