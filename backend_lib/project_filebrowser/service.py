@@ -335,6 +335,8 @@ class ProjectFileBrowserService:
         try:
             cloud = await client.create_project(name, title, description)
         except CloudError as exc:
+            if exc.status == 409:  # the cloud's generic "conflict" is no sync conflict
+                raise ServiceError(409, "name_taken", exc.message) from exc
             raise _from_cloud(exc) from exc
         return self._link(cloud, folder)
 

@@ -168,8 +168,11 @@ async def test_names_and_paths_are_checked(
     service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
 ) -> None:
     project = await call(jp_fetch, "POST", "projects", body={"name": "taken"})
-    assert (await error_of(jp_fetch, "POST", "projects", body={"name": "taken"}))[0] == 409
+    taken = await error_of(jp_fetch, "POST", "projects", body={"name": "taken"})
+    assert taken == (409, "folder_in_use")  # linked here
     await call(jp_fetch, "DELETE", "projects", project["id"], "link")
+    taken = await error_of(jp_fetch, "POST", "projects", body={"name": "taken"})
+    assert taken == (409, "name_taken")  # the cloud has it
     for local_path in ("../outside", "/etc", "a/../../b", "x\\y"):
         status, code = await error_of(
             jp_fetch, "POST", "projects", project["id"], "link", body={"local_path": local_path}

@@ -49,4 +49,8 @@ def test_a_wrong_token_is_told_not_no_projects(page: Page, lab: Lab) -> None:
     expect(status).not_to_contain_text("No projects")
     open_panel(page)
     expect(panel(page)).to_contain_text("Cannot list the cloud's projects")
+    expect(panel(page).locator('[data-reason="cloud"]')).to_contain_text(
+        "The cloud cannot be used: The token is not valid"
+    )
+    expect(panel(page)).not_to_contain_text("No projects yet")
     shot(page, "wrong-token")

@@ -60,7 +60,14 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
 
   let linkedBody: React.ReactNode;
   if (linked.length === 0) {
-    if (state.projectsStatus === 'error') {
+    if (state.projectsStatus === 'loaded' && state.cloud.status === 'error') {
+      // nothing linked and the cloud refuses (a wrong token) or is unreachable: say why
+      linkedBody = (
+        <div className="jp-pfb-empty jp-pfb-mod-error" role="alert" data-reason="cloud">
+          The cloud cannot be used: {state.cloud.error}
+        </div>
+      );
+    } else if (state.projectsStatus === 'error') {
       linkedBody = (
         <div className="jp-pfb-empty jp-pfb-mod-error" role="alert">
           Cannot load the projects: {state.projectsError}
