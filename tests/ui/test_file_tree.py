@@ -193,3 +193,21 @@ def test_a_long_name_is_refused_with_a_message_not_cut(page: Page, lab: Lab) -> 
     expect(dialog).to_be_visible()
     dialog.locator(".jp-Dialog-footer button.jp-mod-reject").click()
     expect(dialog).to_have_count(0)
+
+
+def test_link_into_a_folder_the_user_chooses(page: Page, lab: Lab) -> None:
+    with lab.cloud() as cloud:
+        cloud.post("/projects", json={"name": "chosen"}).raise_for_status()
+    page.locator(
+        '.jp-SidePanel-toolbar [data-command="project-filebrowser:refresh"]'
+    ).click()  # a cloud-only project made elsewhere
+    offer = panel(page).locator('.jp-pfb-cloudProject[data-project-name="chosen"]')
+    offer.get_by_role("button", name="Link chosen").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator("input")).to_have_value("projects/chosen")
+    dialog.locator("input").fill("work/elsewhere")
+    accept(dialog)
+    expect(project(page, "chosen")).to_be_visible()
+    [linked] = [p for p in lab.api("GET", "projects")["items"] if p["name"] == "chosen"]
+    assert linked["local_path"] == "work/elsewhere"
+    assert (lab.root / "work" / "elsewhere").is_dir()
