@@ -521,7 +521,7 @@ def _print_plan(name: str, plan: Any) -> None:
 @main.command()
 @_service_command
 async def status(service: Any) -> None:
-    """What is pending, conflicted, failing."""
+    """What is pending, conflicted, failing, and which files are skipped (and why)."""
     items = await service.list_projects("local")
     if not items:
         click.echo("no projects linked here")
@@ -535,10 +535,18 @@ async def status(service: Any) -> None:
             line += f" - {p.error}"
         click.echo(line)
         for f in pending[:20]:
-            click.echo(f"  {f.state:<13} {f.path}")
+            click.echo(f"  {f.state:<13} {_printable(f.path)}")
         for c in conflicts:
             if c.project_id == p.id and not c.resolved:
                 click.echo(f"  conflict      {c.path} (theirs kept; yours in {c.conflict_path})")
+        for f in files:
+            if f.state == "skipped":  # stays on this machine; the rest syncs
+                click.echo(f"  skipped       {_printable(f.path)}: {f.reason}")
+
+
+def _printable(path: str) -> str:
+    """A path on one line of a terminal: control characters as escapes."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in path)
 
 
 if __name__ == "__main__":

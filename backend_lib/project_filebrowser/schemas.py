@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field
 ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
 # deleted_locally: gone from this machine, still in the cloud; the next sync deletes it there
 # (or, paused by the delete guard, waits until the user confirms or restores it)
+# skipped: never synced (a symlink, a special file, a name the cloud cannot hold), ``reason``
+# says why
 FileState = Literal[
-    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally"
+    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally", "skipped"
 ]
 # A file_status event may also say a path is gone from both sides.
 FileEventState = Literal[
@@ -67,6 +69,8 @@ class FileEntry(_Model):
     path: str
     size: int
     state: FileState
+    # why a file is skipped, in words; only on skipped entries
+    reason: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 PlannedAction = Literal["upload", "download", "delete_local", "delete_remote", "move", "conflict"]

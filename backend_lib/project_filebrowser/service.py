@@ -59,7 +59,8 @@ from .sync.planner import (
     Upload,
 )
 from .sync.project import ProjectSync
-from .sync.trees import SyncedTree, is_folder_marker, is_safe_path
+from .sync.scanner import skip_reason
+from .sync.trees import SyncedTree, is_folder_marker, is_safe_path, shown
 
 
 @dataclass(frozen=True)
@@ -515,8 +516,10 @@ class ProjectFileBrowserService:
         for path in plan.ignored:
             if path in scanned.tree:
                 entries[path] = FileEntry(path=path, size=scanned.tree[path].size, state="ignored")
-        for path, _reason in scanned.skipped:  # symlinks, special files: shown, never synced
-            entries[path] = FileEntry(path=path, size=0, state="ignored")
+        for path, reason in scanned.skipped:  # symlinks, special files, names: never synced
+            entries[path] = FileEntry(
+                path=shown(path), size=0, state="skipped", reason=skip_reason(path, reason)
+            )
         return sorted(
             (e for e in entries.values() if not is_folder_marker(e.path)), key=lambda e: e.path
         )

@@ -655,7 +655,8 @@ export function fileCounts(state: IState, projectId: string): Record<FileState, 
     pending_pull: 0,
     conflict: 0,
     ignored: 0,
-    deleted_locally: 0
+    deleted_locally: 0,
+    skipped: 0
   };
   for (const entry of Object.values(state.files[projectId]?.items ?? {})) {
     counts[entry.state] += 1;

@@ -7,14 +7,16 @@
 export type ProjectStatus = 'idle' | 'syncing' | 'paused' | 'offline' | 'error';
 
 /** State of a file of a linked project (`deleted_locally`: gone from this machine, still
- * in the cloud, until the next sync deletes it there or it is restored). */
+ * in the cloud, until the next sync deletes it there or it is restored; `skipped`: never
+ * synced - a symlink, a special file, a name the cloud cannot hold - `reason` says why). */
 export type FileState =
   | 'synced'
   | 'pending_push'
   | 'pending_pull'
   | 'conflict'
   | 'ignored'
-  | 'deleted_locally';
+  | 'deleted_locally'
+  | 'skipped';
 
 /** A `file_status` event may also say that a path is gone from both sides. */
 export type FileEventState = FileState | 'deleted';
@@ -62,6 +64,8 @@ export interface IFileEntry {
   path: string;
   size: number | null;
   state: FileState;
+  /** Why a `skipped` file is not synced, in words. */
+  reason?: string;
 }
 
 export interface IJob {

@@ -282,7 +282,8 @@ describe('files', () => {
       pending_pull: 1,
       conflict: 1,
       ignored: 1,
-      deleted_locally: 0
+      deleted_locally: 0,
+      skipped: 0
     });
     expect(fileList(state, 'unknown')).toEqual([]);
   });

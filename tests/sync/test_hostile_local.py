@@ -140,3 +140,32 @@ def test_a_same_size_edit_behind_an_old_mtime_is_uploaded(pair: tuple[Replica, R
     a.sync()
     b.sync()
     assert b.read("table.csv") == b"4,5,6\n"
+
+
+BAD_NAMES = [b"line\nbreak.txt", b"caf\xe9.txt", b"ctl\x01/inner.txt", b"back\\slash.txt"]
+
+
+def test_names_the_cloud_cannot_hold_stay_here_and_the_rest_syncs(
+    pair: tuple[Replica, Replica],
+) -> None:
+    a, b = pair
+    root = os.fsencode(a.root)
+    for name in BAD_NAMES:
+        full = os.path.join(root, name)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as handle:
+            handle.write(b"only here")
+    a.write("good.txt", b"synced")
+    result = a.sync()
+    assert result.pending == 0 and result.guard is None
+    assert sorted(os.fsencode(path) for path, _reason in result.skipped) == sorted(
+        [b"line\nbreak.txt", b"caf\xe9.txt", b"ctl\x01", b"back\\slash.txt"]
+    )
+    assert cloud_paths(a) == ["good.txt"]
+    b.sync()
+    assert b.files() == {"good.txt": b"synced"}
+    a.write("later.txt", b"still syncing")  # every later sync works as well
+    assert a.sync().pending == 0 and cloud_paths(a) == ["good.txt", "later.txt"]
+    for name in BAD_NAMES:  # never lost
+        with open(os.path.join(root, name), "rb") as handle:
+            assert handle.read() == b"only here"

@@ -8,9 +8,12 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
+
+from project_cloud.paths import is_valid_path
 from project_filebrowser.sync.ignore import IgnoreRules
-from project_filebrowser.sync.scanner import scan
-from project_filebrowser.sync.trees import LocalFile
+from project_filebrowser.sync.scanner import scan, skip_reason
+from project_filebrowser.sync.trees import LocalFile, can_hold, shown
 
 
 def _write(root: Path, rel: str, data: bytes) -> None:
@@ -85,7 +88,65 @@ def test_symlinks_are_not_followed_and_special_files_are_skipped(tmp_path: Path)
 def test_backslash_names_are_skipped(tmp_path: Path) -> None:
     _write(tmp_path, "a\\b.txt", b"x")
     result = scan(tmp_path)
-    assert result.tree == {} and result.skipped == [("a\\b.txt", "unsupported_name")]
+    assert result.tree == {} and result.skipped == [("a\\b.txt", "invalid_name")]
+
+
+# Names the cloud cannot hold, as bytes on disk (a file system takes any byte but / and NUL).
+HOSTILE_NAMES = [
+    b"line\nbreak.txt",
+    b"tab\there.txt",
+    b"bell\x07.txt",
+    b"del\x7f.txt",
+    b"caf\xe9.txt",  # Latin-1, not UTF-8
+    b"\xff\xfe.bin",
+    b"half\xc3.txt",  # a UTF-8 sequence cut short
+]
+
+
+def test_names_the_cloud_cannot_hold_are_skipped_and_reported(tmp_path: Path) -> None:
+    root = os.fsencode(tmp_path)
+    for name in HOSTILE_NAMES:
+        with open(os.path.join(root, name), "wb") as handle:
+            handle.write(b"kept here")
+    os.mkdir(os.path.join(root, b"bad\x01dir"))
+    with open(os.path.join(root, b"bad\x01dir", b"inner.txt"), "wb") as handle:
+        handle.write(b"under a bad folder")
+    _write(tmp_path, "ok/fine.txt", b"synced")
+    _write(tmp_path, "ok/" + "é" * 126 + "x.t", b"255 bytes: fine")
+    result = scan(tmp_path)
+    assert sorted(result.tree) == sorted(["ok/fine.txt", "ok/" + "é" * 126 + "x.t"])
+    skipped = dict(result.skipped)
+    assert sorted(os.fsencode(path) for path in skipped) == sorted(
+        [*HOSTILE_NAMES, b"bad\x01dir"]
+    )
+    assert set(skipped.values()) == {"invalid_name"}
+    reasons = {os.fsencode(path): skip_reason(path, code) for path, code in skipped.items()}
+    assert "control character U+000A" in reasons[b"line\nbreak.txt"]
+    assert "not valid Unicode" in reasons[b"caf\xe9.txt"]
+    assert shown(os.fsdecode(b"caf\xe9.txt")) == "caf\\xe9.txt"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "plain.txt",
+        "a\\b",
+        "x" * 255,
+        "x" * 256,
+        "é" * 127,
+        "é" * 128,
+        "tab\tx",
+        "\x7f",
+        "nbsp\u00a0.txt",
+        "\u2028sep",
+        os.fsdecode(b"caf\xe9"),
+        "日本語.txt",
+        ".hidden",
+    ],
+)
+def test_the_scanners_name_test_is_the_clouds_rule(name: str) -> None:
+    for path in (name, f"folder/{name}", "d/" * 1000 + name):
+        assert can_hold(path, name) == is_valid_path(path), (path, name)
 
 
 def test_missing_root_scans_empty(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@
 An index of (size, mtime_ns, inode, ctime_ns) -> sha256 means unchanged files are never
 hashed again (the ctime catches a rewrite that puts the old mtime back).
 Symlinks are not followed and special files (sockets, FIFOs, devices) are skipped; both are
-reported. A file that changes while it is hashed is left out of this scan (reported as
+reported, and so is every name the cloud cannot hold (``invalid_name``: not UTF-8, a control
+character or a backslash, too long): such a file stays on this machine only, and the rest of
+the project syncs. A file that changes while it is hashed is left out of this scan (reported as
 ``changing``) and picked up by the next one.
 """
 
@@ -17,11 +19,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ignore import IgnoreRules
-from .trees import FOLDER_MARKER, LocalFile, LocalTree, folder_marker
+from .trees import FOLDER_MARKER, LocalFile, LocalTree, can_hold, folder_marker, name_problem
 
 HASH_CHUNK = 1 << 20
 
 IndexLookup = Callable[[str], LocalFile | None]
+
+
+# What each reason of ScanResult.skipped means, in words.
+SKIP_REASONS = {
+    "symlink": "a symbolic link (not followed)",
+    "special_file": "not a regular file (a socket, a FIFO or a device)",
+    "permission_denied": "cannot be read (permission denied)",
+    "changing": "changed while it was read; the next scan takes it",
+    "reserved_name": "a name the engine keeps for empty folders",
+}
+
+
+def skip_reason(path: str, reason: str) -> str:
+    """Why ``path`` was skipped, in words (for a name: what the cloud says of it)."""
+    if reason == "invalid_name":
+        return f"the cloud cannot hold this name: {name_problem(path)}"
+    return SKIP_REASONS.get(reason, reason)
 
 
 @dataclass(slots=True)
@@ -65,8 +84,8 @@ def _walk(
     for entry in entries:
         name = entry.name
         path = f"{rel}/{name}" if rel else name
-        if "\\" in name:
-            result.skipped.append((path, "unsupported_name"))
+        if not can_hold(path, name):
+            result.skipped.append((path, "invalid_name"))
             continue
         try:
             # A folder is known from the listing itself (d_type): only files cost an lstat.

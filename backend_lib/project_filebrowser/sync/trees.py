@@ -10,19 +10,52 @@ Plain frozen dataclasses: the planner runs over tens of thousands of them.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
+
+from project_cloud.paths import MAX_PATH_BYTES, MAX_SEGMENT_BYTES, InvalidPath, validate_path
 
 # An empty folder travels as a zero-byte marker file inside it: the cloud stores files only.
 FOLDER_MARKER = ".pfb-empty-folder"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+def name_problem(path: str) -> str | None:
+    """Why the cloud cannot hold ``path`` (its own rule, :mod:`project_cloud.paths`: valid
+    UTF-8, no control character or backslash, at most 255 bytes a name and 4096 in all), or
+    None if it can."""
+    try:
+        validate_path(path)
+    except InvalidPath as exc:
+        return str(exc)
+    return None
+
+
 def is_safe_path(path: str) -> bool:
-    """A relative POSIX path that stays inside the project: what the cloud promises, checked
-    again here so that no remote name can make the engine write outside the folder."""
-    if not path or path.startswith("/") or "\\" in path or "\0" in path:
-        return False
-    return all(part not in ("", ".", "..") for part in path.split("/"))
+    """A path the cloud accepts, so one that stays inside the project: what the cloud
+    promises, checked again here so that no remote name can make the engine write outside
+    the folder."""
+    return name_problem(path) is None
+
+
+def can_hold(path: str, name: str) -> bool:
+    """Whether the cloud can hold ``path`` (whose last part is ``name`` and whose folder it
+    can hold): :func:`is_safe_path`, decided without its full work for the plain ASCII names
+    of most projects (the scanner asks for every entry of every scan)."""
+    plain = name.isascii() and name.isprintable() and "\\" not in name  # printable: no control
+    if plain and len(name) <= MAX_SEGMENT_BYTES and len(path) <= MAX_PATH_BYTES // 4:
+        return name not in (".", "..")
+    return is_safe_path(path)
+
+
+def shown(path: str) -> str:
+    """A path as a person can read it: bytes that are not UTF-8 as ``\\xNN`` escapes (the
+    scanner's names hold them as surrogates, which no JSON, terminal or DB takes)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+    return path
 
 
 def is_folder_marker(path: str) -> bool:

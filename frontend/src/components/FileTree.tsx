@@ -182,7 +182,7 @@ function FileItem(props: { entry: IFileEntry; depth: number; onOpen: () => void 
       <button
         className="jp-pfb-fileButton"
         style={indent(props.depth)}
-        title={`${entry.path}\n${FILE_STATE_LABEL[entry.state]}${size ? ` · ${size}` : ''}`}
+        title={`${entry.path}\n${FILE_STATE_LABEL[entry.state]}${entry.reason ? ` (${entry.reason})` : ''}${size ? ` · ${size}` : ''}`}
         aria-label={`Open ${entry.path} (${FILE_STATE_LABEL[entry.state]})`}
         onClick={props.onOpen}
       >

@@ -38,7 +38,8 @@ export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
   pending_pull: pullIcon,
   conflict: conflictIcon,
   ignored: ignoredIcon,
-  deleted_locally: deletedIcon
+  deleted_locally: deletedIcon,
+  skipped: ignoredIcon
 };
 
 export const FILE_STATE_LABEL: Record<FileState, string> = {
@@ -47,7 +48,8 @@ export const FILE_STATE_LABEL: Record<FileState, string> = {
   pending_pull: 'Cloud change, waiting to be pulled',
   conflict: 'Conflict: both sides changed',
   ignored: 'Ignored: not synced',
-  deleted_locally: 'Deleted on this machine, still in the cloud'
+  deleted_locally: 'Deleted on this machine, still in the cloud',
+  skipped: 'Skipped: stays on this machine, not synced'
 };
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
