@@ -676,6 +676,7 @@ class FileHandler(BaseHandler):
         self.set_header("X-Content-SHA256", stored.sha256)
         self.set_header(MTIME_HEADER, str(version.mtime_ns))
         self.set_header("Last-Modified", httputil.format_timestamp(version.modified_at))
+        self.set_header("X-Modified-By", version.modified_by)
         if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match is not None:
             tags = {

@@ -153,6 +153,12 @@ SHA_HEADER = {
         "schema": {"type": "string", "pattern": schemas.MTIME_PATTERN},
     },
 }
+MODIFIED_BY_HEADER = {
+    "X-Modified-By": {
+        "description": "The user who made this revision.",
+        "schema": {"type": "string"},
+    }
+}
 
 
 def _op(
@@ -202,7 +208,7 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
     }
     download_200 = {
         "description": "The bytes.",
-        "headers": {**ETAG_HEADER, **SHA_HEADER},
+        "headers": {**ETAG_HEADER, **SHA_HEADER, **MODIFIED_BY_HEADER},
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
     file_item = {
@@ -225,7 +231,10 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
         "head": _op(
             "Headers of a download.",
             {
-                "200": {"description": "Headers only.", "headers": {**ETAG_HEADER, **SHA_HEADER}},
+                "200": {
+                    "description": "Headers only.",
+                    "headers": {**ETAG_HEADER, **SHA_HEADER, **MODIFIED_BY_HEADER},
+                },
                 "304": {"description": "Not modified."},
                 "400": {"description": _ERROR_TEXT[400]},
                 "401": {"description": _ERROR_TEXT[401]},

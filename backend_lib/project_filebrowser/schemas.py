@@ -205,6 +205,9 @@ class FileStatusEvent(_Model):
     path: str
     state: FileEventState
     size: int | None = None  # the path's size in this state (None: unknown, or deleted)
+    # the cloud revision the path is now synced at, and who made it (None: not known here)
+    revision: str | None = None
+    modified_by: str | None = None
 
 
 class JobProgressEvent(_Model):

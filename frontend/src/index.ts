@@ -22,6 +22,7 @@ import type { IPanelActions } from './components/actions';
 import { CreateProjectBody, SubmitDialog } from './components/CreateDialog';
 import { DeleteChoice, reviewDeletes } from './components/DeleteReview';
 import { ProjectsController } from './controller';
+import { OpenDocuments } from './documents';
 import { ExpandedMemory } from './expanded';
 import { syncIcon } from './icons';
 import { offlineSentence, openConflicts } from './model';
@@ -160,6 +161,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
       memory.setProjects(Object.keys(state.expanded).filter(id => state.expanded[id]));
     });
+    if (docManager) {
+      // Open documents follow the cloud: reload when clean, ask when edited.
+      new OpenDocuments({
+        docManager,
+        serverSettings,
+        projects: () => controller.state.projects,
+        onMessage: listener => socket.onMessage(listener),
+        onCopyKept: conflict => conflicts.skip(conflict.id)
+      });
+    }
     const onOnline = () => controller.reconnect();
     window.addEventListener('online', onOnline);
 
@@ -531,10 +542,19 @@ class ConflictNotifier {
   constructor(private _commands: { execute(id: string, args?: Record<string, string>): Promise<unknown> }) {}
 
   add(conflict: IConflict, project: ILocalProject | undefined): void {
+    if (this._skipped.has(conflict.id)) {
+      return;
+    }
     this._batch.push({ conflict, project });
     if (this._timer === null) {
       this._timer = setTimeout(() => this._flush(), 400);
     }
+  }
+
+  /** A conflict copy kept on the user's own choice: whoever asked for it says so. */
+  skip(conflictId: number): void {
+    this._skipped.add(conflictId);
+    this._batch = this._batch.filter(b => b.conflict.id !== conflictId);
   }
 
   private _flush(): void {
@@ -570,6 +590,7 @@ class ConflictNotifier {
 
   private _batch: { conflict: IConflict; project: ILocalProject | undefined }[] = [];
   private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _skipped = new Set<number>();
 }
 
 export default plugin;

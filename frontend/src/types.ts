@@ -136,6 +136,9 @@ export interface IFileStatusMessage extends IReply {
   state: FileEventState;
   /** The path's size in this state (absent or null: unknown, or deleted). */
   size?: number | null;
+  /** The cloud revision the path is now synced at, and who made it (null: not known). */
+  revision?: string | null;
+  modified_by?: string | null;
 }
 
 export interface IJobProgressMessage extends IReply {

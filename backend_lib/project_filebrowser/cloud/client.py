@@ -60,10 +60,11 @@ class ChangePage(BaseModel):
 @dataclass(frozen=True, slots=True)
 class Downloaded:
     """What a download tells beside the bytes: the revision (ETag) and the file's
-    modification time in the cloud (None from older clouds)."""
+    modification time in the cloud (None from older clouds), and who made it."""
 
     revision: str
     mtime_ns: int | None
+    modified_by: str | None = None  # who made that revision (X-Modified-By)
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +365,7 @@ class CloudClient:
         revision: str | None = None,
     ) -> Downloaded:
         """Stream a file's bytes into ``write``; returns the revision (from the ETag) and
-        the file's modification time."""
+        the file's modification time and who made it (``X-Modified-By``)."""
         params = {"revision": revision} if revision else None
         response = await self._send(
             "GET", self._file_url(project_id, path), params=params, stream=True
@@ -378,6 +379,7 @@ class CloudClient:
         return Downloaded(
             response.headers.get("ETag", "").strip('"'),
             int(mtime) if mtime.lstrip("-").isdigit() else None,
+            response.headers.get("X-Modified-By"),
         )
 
     async def delete(

@@ -9,6 +9,7 @@ from .projects import (
     FilesHandler,
     JobHandler,
     JobsHandler,
+    KeepCopyHandler,
     LinkHandler,
     ProjectHandler,
     ProjectsHandler,
@@ -32,6 +33,7 @@ def routes() -> list[tuple[str, type[Any]]]:
         (rf"{API_PREFIX}/projects/{project}/link/?", LinkHandler),
         (rf"{API_PREFIX}/projects/{project}/sync/?", SyncHandler),
         (rf"{API_PREFIX}/projects/{project}/files/?", FilesHandler),
+        (rf"{API_PREFIX}/projects/{project}/keep-copy/?", KeepCopyHandler),
         (rf"{API_PREFIX}/conflicts/?", ConflictsHandler),
         (
             rf"{API_PREFIX}/conflicts/(?P<conflict_id>[0-9]{{1,18}})/resolve/?",

@@ -37,11 +37,13 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         service: ProjectFileBrowserService = self.settings["project_filebrowser_service"]
         return service
 
-    def parse(self, model: type[M], *, optional: bool = False) -> M:
-        """The JSON body as ``model``; a clear 400/413 otherwise."""
+    def parse(self, model: type[M], *, optional: bool = False, limit: int = MAX_JSON_BODY) -> M:
+        """The JSON body as ``model`` (at most ``limit`` bytes); a clear 400/413 otherwise."""
         body = self.request.body or b""
-        if len(body) > MAX_JSON_BODY:
-            raise ServiceError(413, "payload_too_large", "the JSON body is larger than 1 MiB")
+        if len(body) > limit:
+            raise ServiceError(
+                413, "payload_too_large", f"the JSON body is larger than {limit >> 20} MiB"
+            )
         if not body.strip():
             if optional:
                 return model()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
-from ..service import ServiceError
+from ..service import ServiceError, document_bytes
 from .base import BaseHandler
 
 
@@ -38,6 +38,17 @@ class SyncBody(_Body):
 
 class ResolveBody(_Body):
     keep: Literal["local", "remote", "both"]
+
+
+# An editor's buffer kept as a conflict copy may be a large notebook.
+KEEP_COPY_MAX_BODY = 256 << 20
+
+
+class KeepCopyBody(_Body):
+    path: str = Field(min_length=1, max_length=4096)
+    revision: str | None = Field(default=None, min_length=1, max_length=128)
+    content: str | dict[str, Any] | None = None
+    format: Literal["json", "text", "base64"] | None = None
 
 
 class ProjectsHandler(BaseHandler):
@@ -118,6 +129,18 @@ class FilesHandler(BaseHandler):
     @authorized
     async def get(self, project_id: str) -> None:
         self.write_json({"items": await self.service.files(project_id)})
+
+
+class KeepCopyHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, project_id: str) -> None:
+        body = self.parse(KeepCopyBody, limit=KEEP_COPY_MAX_BODY)
+        content = None if body.content is None else document_bytes(body.content, body.format)
+        conflict = await self.service.keep_copy(
+            project_id, body.path, revision=body.revision, content=content
+        )
+        self.write_json(conflict, status=201)
 
 
 class ConflictsHandler(BaseHandler):

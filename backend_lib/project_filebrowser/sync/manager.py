@@ -40,7 +40,7 @@ from ..schemas import (
 from ..store import Store
 from ..store.models import Conflict, Job, LocalProjectRow, utcnow
 from .lock import ProjectLock
-from .project import CycleResult, Progress, ProjectSync, pending_states
+from .project import NO_NEWS, CycleResult, FileNews, Progress, ProjectSync, pending_states
 from .watcher import ProjectWatcher
 
 log = logging.getLogger(__name__)
@@ -369,7 +369,9 @@ class SyncManager:
             ),
             max_deletes=handle.max_deletes,
             on_progress=lambda progress: self._progress(handle, progress),
-            on_file=lambda path, state, size: self._publish_file(project_id, path, state, size),
+            on_file=lambda path, state, size, news: self._publish_file(
+                project_id, path, state, size, news
+            ),
         )
         try:
             if self._status(project_id) == "offline":
@@ -431,9 +433,23 @@ class SyncManager:
 
     # -- state and events -------------------------------------------------------------------
 
-    def _publish_file(self, project_id: str, path: str, state: str, size: int | None) -> None:
+    def _publish_file(
+        self,
+        project_id: str,
+        path: str,
+        state: str,
+        size: int | None,
+        news: FileNews = NO_NEWS,
+    ) -> None:
         self.bus.publish(
-            FileStatusEvent(project_id=project_id, path=path, state=state, size=size)  # type: ignore[arg-type]
+            FileStatusEvent(
+                project_id=project_id,
+                path=path,
+                state=state,  # type: ignore[arg-type]
+                size=size,
+                revision=news.revision,
+                modified_by=news.modified_by,
+            )
         )
 
     def _set_running(self, handle: JobHandle) -> None:

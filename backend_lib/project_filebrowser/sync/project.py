@@ -91,6 +91,18 @@ class Progress:
     bytes_done: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class FileNews:
+    """What a finished step says about a path beside its state: the cloud revision it is
+    now at and who made that revision (None where no step told)."""
+
+    revision: str | None = None
+    modified_by: str | None = None
+
+
+NO_NEWS = FileNews()
+
+
 @dataclass
 class CycleResult:
     rounds: int = 0
@@ -201,7 +213,9 @@ class ProjectSync:
         max_delete_fraction: float = 0.5,
         max_deletes: int | None = None,
         on_progress: Callable[[Progress], None] = lambda _p: None,
-        on_file: Callable[[str, str, int | None], None] = lambda _path, _state, _size: None,
+        on_file: Callable[[str, str, int | None, FileNews], None] = (
+            lambda _path, _state, _size, _news: None
+        ),
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.project_id = project_id
@@ -221,6 +235,7 @@ class ProjectSync:
         # bytes of each running transfer counted so far, and the size it may reach
         self._partial: dict[str, int] = {}
         self._expected: dict[str, int] = {}
+        self._news: dict[str, FileNews] = {}  # what the steps done learnt, until announced
 
     # -- the cycle --------------------------------------------------------------------------
 
@@ -355,7 +370,7 @@ class ProjectSync:
         """Run the operations (pulls first, bounded parallel transfers); returns how many
         were stale."""
         for path, state_name, size in pending_states(operations):
-            self.on_file(path, state_name, size)
+            self.on_file(path, state_name, size, NO_NEWS)
         self.progress.files_total += len(operations)  # a job's rounds add up
         self.progress.bytes_total += sum(map(_transfer_size, operations))
         self._expected = {op.path: _transfer_size(op) for op in operations}
@@ -385,6 +400,7 @@ class ProjectSync:
             for outcome in outcomes:
                 if isinstance(outcome, BaseException) and not isinstance(outcome, Stale):
                     raise outcome
+        self._news.clear()
         return stale
 
     async def _run_one(self, op: Operation, result: CycleResult) -> None:
@@ -436,6 +452,8 @@ class ProjectSync:
             state.set_synced_many(
                 session, self.project_id, ((op.local, v.revision) for op, v in done)
             )
+        for _op, version in done:
+            self._news[version.path] = FileNews(version.revision, version.modified_by)
             for path in changed:  # hash it afresh next time
                 state.drop_index(session, self.project_id, path)
         for path in stale:
@@ -460,7 +478,8 @@ class ProjectSync:
         self.on_progress(self.progress)
         for op in ops:
             for path, state_name, size in _final_states(op):
-                self.on_file(path, state_name, size)
+                news = NO_NEWS if state_name == "deleted" else self._news.pop(path, NO_NEWS)
+                self.on_file(path, state_name, size, news)
 
     def _moved(self, path: str, count: int) -> None:
         """``count`` more bytes of the transfer of ``path`` went: progress inside a file."""
@@ -521,6 +540,7 @@ class ProjectSync:
                 state.drop_remote(session, pid, op.from_path)
                 state.set_remote(session, pid, version)
                 state.set_synced(session, pid, op.local, version.revision)
+            self._news[op.path] = FileNews(version.revision, version.modified_by)
         elif isinstance(op, DeleteLocal):
             target = self.root / op.path
             if not is_folder_marker(op.path):
@@ -538,6 +558,7 @@ class ProjectSync:
         elif isinstance(op, RecordBase):
             with self.store.write() as session:
                 state.set_synced(session, pid, op.local, op.remote.revision)
+            self._news[op.path] = FileNews(op.remote.revision)
         elif isinstance(op, ForgetBase):
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
@@ -572,6 +593,7 @@ class ProjectSync:
         with self.store.write() as session:
             state.set_remote(session, self.project_id, version)
             state.set_synced(session, self.project_id, local, version.revision)
+        self._news[local.path] = FileNews(version.revision, version.modified_by)
 
     async def _download(self, remote: RemoteFile, expect_sha256: str | None) -> LocalFile:
         target = self.root / remote.path
@@ -607,18 +629,13 @@ class ProjectSync:
         with self.store.write() as session:
             state.set_index(session, self.project_id, local)
             state.set_synced(session, self.project_id, local, remote.revision)
+        self._news[remote.path] = FileNews(remote.revision, downloaded.modified_by)
         return local
 
     async def _resolve_conflict(self, op: ResolveConflict) -> int:
         """The cloud version takes the path; the local version becomes a conflict copy,
         pushed as a new file. Both are kept; nothing is overwritten."""
-        with self.store.read() as session:
-            remote_paths = set(state.load_remote(session, self.project_id))
-
-        def taken(candidate: str) -> bool:
-            return candidate in remote_paths or os.path.lexists(self.root / candidate)
-
-        copy_path = conflict_name(op.path, self.now(), taken)
+        copy_path = self.conflict_copy_name(op.path)
         source, copy = self.root / op.path, self.root / copy_path
         self._check_local(op.local)
         # A hard link keeps the local bytes under the new name before the path is replaced.
@@ -641,16 +658,24 @@ class ProjectSync:
         await self._upload(copy_local, if_match=None)
         with self.store.write() as session:
             state.set_index(session, self.project_id, copy_local)
-            row = Conflict(
-                project_id=self.project_id,
-                path=op.path,
-                conflict_path=copy_path,
+            return state.add_conflict(
+                session,
+                self.project_id,
+                op.path,
+                copy_path,
                 local_sha256=op.local.sha256,
                 remote_revision=op.remote.revision,
             )
-            session.add(row)
-            session.flush()
-            return row.id
+
+    def conflict_copy_name(self, path: str) -> str:
+        """A conflict-copy name for ``path`` taken neither in the cloud nor on disk."""
+        with self.store.read() as session:
+            remote_paths = set(state.load_remote(session, self.project_id))
+
+        def taken(candidate: str) -> bool:
+            return candidate in remote_paths or os.path.lexists(self.root / candidate)
+
+        return conflict_name(path, self.now(), taken)
 
     def _adopt_conflict_copy(self, path: str) -> list[int]:
         """A conflict copy another machine made arrived: the same conflict, known here too

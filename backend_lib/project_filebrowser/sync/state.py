@@ -18,6 +18,7 @@ from ..store.models import (
     Base,
     CloudCursor,
     ConfirmedDelete,
+    Conflict,
     LocalIndexEntry,
     RemoteEntry,
     SyncedEntry,
@@ -320,3 +321,25 @@ def set_cursor(session: Session, project_id: str, seq: int) -> None:
         session.add(CloudCursor(project_id=project_id, seq=seq))
     elif seq > row.seq:
         row.seq = seq
+
+
+def add_conflict(
+    session: Session,
+    project_id: str,
+    path: str,
+    conflict_path: str,
+    *,
+    local_sha256: str | None,
+    remote_revision: str | None,
+) -> int:
+    """Record that both versions of ``path`` are kept, one as ``conflict_path``; its id."""
+    row = Conflict(
+        project_id=project_id,
+        path=path,
+        conflict_path=conflict_path,
+        local_sha256=local_sha256,
+        remote_revision=remote_revision,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
