@@ -114,7 +114,7 @@ export class OpenDocuments {
   // -- events ------------------------------------------------------------------------------
 
   private _onFileStatus(message: IFileStatusMessage): void {
-    if (message.state === 'deleted' || message.state === 'ignored') {
+    if (message.state === 'deleted' || message.state === 'deleted_locally' || message.state === 'ignored') {
       return;
     }
     const project = this._projects()[message.project_id];
