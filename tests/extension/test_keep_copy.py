@@ -221,3 +221,28 @@ async def test_resolving_keep_local_tells_open_editors_at_once(
     assert (folder / "doc.txt").read_text() == "mine"
     assert any(isinstance(e, FileStatusEvent) and e.path == "doc.txt" for e in events)
     await asyncio.wait_for(_last_job(service), 30)
+
+
+def test_a_copy_being_written_is_no_orphan_for_a_sync_sweeping_its_folder(
+    tmp_path: Path,
+) -> None:
+    """keep-copy writes outside any sync cycle; a cycle's sweep of crashed downloads' temp
+    files must leave its temp file alone (and still sweep a real orphan)."""
+    from project_filebrowser.sync.localfs import AtomicDownload, temp_path_for
+    from project_filebrowser.sync.project import ProjectSync
+
+    orphan = temp_path_for(tmp_path / "crashed.txt")
+    orphan.write_bytes(b"left by a crash")
+    syncer = ProjectSync(
+        project_id="p",
+        root=tmp_path,
+        client=None,  # type: ignore[arg-type]  # the sweep needs only the folder
+        store=None,  # type: ignore[arg-type]
+        transfers=asyncio.Semaphore(1),
+    )
+    with AtomicDownload(tmp_path / "doc (conflict).txt") as copy:
+        copy.write(b"kept")
+        syncer._remove_orphan_temp_files([orphan.name, copy.temp.name])
+        assert copy.temp.exists() and not orphan.exists()
+        copy.commit(None)
+    assert (tmp_path / "doc (conflict).txt").read_bytes() == b"kept"

@@ -96,6 +96,15 @@ def matches(target: Path, expect_sha256: str | None) -> bool:
     return sha == expect_sha256 and size == st.st_size
 
 
+# Temp files this process is writing now: not orphans, whoever sweeps (a conflict copy is
+# written outside any sync cycle, while a cycle may be sweeping the same folder).
+_writing: set[str] = set()
+
+
+def being_written(temp: Path) -> bool:
+    return os.path.abspath(temp) in _writing
+
+
 class AtomicDownload:
     """Write to a temp file beside ``target``; ``commit`` checks and replaces, ``discard``
     removes the temp file. Used as a context manager, an exception discards."""
@@ -104,7 +113,12 @@ class AtomicDownload:
         self.target = target
         target.parent.mkdir(parents=True, exist_ok=True)
         self.temp = temp_path_for(target)
-        self._handle = open(self.temp, "xb")  # noqa: SIM115 - closed in commit/discard
+        _writing.add(os.path.abspath(self.temp))
+        try:
+            self._handle = open(self.temp, "xb")  # noqa: SIM115 - closed in commit/discard
+        except BaseException:
+            _writing.discard(os.path.abspath(self.temp))
+            raise
 
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
@@ -124,7 +138,10 @@ class AtomicDownload:
         if check and not matches(self.target, expect_sha256):
             self.discard()
             raise LocalChanged(str(self.target))
-        os.replace(self.temp, self.target)
+        try:
+            os.replace(self.temp, self.target)
+        finally:
+            _writing.discard(os.path.abspath(self.temp))
         fsync_dir(self.target.parent)
         return os.stat(self.target)
 
@@ -132,6 +149,7 @@ class AtomicDownload:
         if not self._handle.closed:
             self._handle.close()
         self.temp.unlink(missing_ok=True)
+        _writing.discard(os.path.abspath(self.temp))
 
     def __enter__(self) -> AtomicDownload:
         return self

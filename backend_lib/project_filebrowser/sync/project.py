@@ -35,6 +35,7 @@ from .ignore import TEMP_SUFFIX, IgnoreRules
 from .localfs import (
     AtomicDownload,
     LocalChanged,
+    being_written,
     conflict_name,
     conflict_original,
     delete_if_unchanged,
@@ -717,9 +718,9 @@ class ProjectSync:
 
     def _remove_orphan_temp_files(self, ignored: list[str]) -> None:
         """Temp files of downloads a crash interrupted (the project lock says no other
-        process is downloading into this folder now)."""
+        process is downloading into this folder now; this process says which it writes)."""
         for path in ignored:
-            if path.endswith(TEMP_SUFFIX):
+            if path.endswith(TEMP_SUFFIX) and not being_written(self.root / path):
                 (self.root / path).unlink(missing_ok=True)
 
     def _prune_empty_parents(self, folder: Path, kept: set[Path]) -> None:
