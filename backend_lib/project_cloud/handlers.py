@@ -52,6 +52,7 @@ MAX_BATCH_BODY = 32 * 1024 * 1024
 WRITE_BATCH = 1024 * 1024
 READ_CHUNK = 1024 * 1024
 MTIME_HEADER = "X-Mtime-Ns"
+MAX_SINCE = 2**63 - 1  # integer query parameters: what a signed 64-bit column holds
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -365,8 +366,8 @@ class BaseHandler(tornado.web.RequestHandler):
         value = self.str_arg(name)
         if value is None:
             return default
-        if not re.fullmatch(r"-?[0-9]{1,18}", value):
-            raise InvalidRequest(f"{name} must be an integer")
+        if not re.fullmatch(r"-?[0-9]{1,19}", value) or abs(int(value)) > MAX_SINCE:
+            raise InvalidRequest(f"{name} must be an integer of at most {MAX_SINCE}")
         return int(value)
 
     def bool_arg(self, name: str) -> bool:

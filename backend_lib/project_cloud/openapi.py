@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import __version__, schemas
-from .handlers import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY
+from .handlers import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY, MAX_SINCE
 from .service import MAX_BATCH_ITEMS
 
 REF = "#/components/schemas/{model}"
@@ -54,8 +54,9 @@ _ERROR_TEXT = {
     404: "No such project, file, revision, checkpoint or user - or one the user may not see "
     "(not_found, user_not_found).",
     405: "Method not allowed here (method_not_allowed).",
-    409: "Name taken (already_exists), or a path that would be both file and folder "
-    "(path_conflict).",
+    409: "Name taken (already_exists), a path that would be both file and folder "
+    "(path_conflict), content the project does not hold (unknown_content), a checkpoint seq "
+    "after the head (seq_after_head), the owner as a collaborator (owner_is_collaborator).",
     412: "Stale precondition (precondition_failed, target_exists).",
     413: "Body too large (file_too_large, body_too_large).",
 }
@@ -113,7 +114,7 @@ PROJECT_ID = _param("project_id", "path", {"type": "string", "minLength": 1})
 FILE_PATH = _param(
     "path",
     "path",
-    {"type": "string", "minLength": 1},
+    {"type": "string", "minLength": 1, "maxLength": 4096, "pattern": schemas.PATH_PATTERN},
     "Relative POSIX path of the file, percent-encoded; '/' may be sent as is or as %2F. "
     "Absolute paths, '.', '..', empty segments, NUL, control characters and backslashes "
     "are refused (400 invalid_path). Names are compared exactly (no case folding, no "
@@ -131,13 +132,13 @@ PAGE_TOKEN = _param(
 IF_MATCH = _param(
     "If-Match",
     "header",
-    {"type": "string"},
+    {"type": "string", "pattern": schemas.ETAGS_PATTERN},
     'Current revision required, quoted ("r") or bare, or * (any existing file).',
 )
 IF_NONE_MATCH = _param(
     "If-None-Match",
     "header",
-    {"type": "string"},
+    {"type": "string", "pattern": schemas.ETAGS_PATTERN},
     "* = only if no file exists at the path (create).",
 )
 ETAG_HEADER = {
@@ -197,7 +198,10 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
             params=[
                 PROJECT_ID,
                 _param(
-                    "prefix", "query", {"type": "string"}, "Only paths starting with this string."
+                    "prefix",
+                    "query",
+                    {"type": "string", "maxLength": 4096, "pattern": schemas.NO_NUL_PATTERN},
+                    "Only paths starting with this string.",
                 ),
                 LIMIT,
                 PAGE_TOKEN,
@@ -405,13 +409,13 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
         "/projects/{project_id}/collaborators/{username}": {
             "parameters": [
                 PROJECT_ID,
-                _param("username", "path", {"type": "string", "minLength": 1}),
+                _param("username", "path", {"type": "string", "pattern": schemas.USERNAME_PATTERN}),
             ],
             "put": _op(
                 "Add a collaborator or change their role (owner only).",
                 {
                     "200": _ok(schemas.Collaborator, "The collaborator."),
-                    **_errors(400, 401, 403, 404, 413),
+                    **_errors(400, 401, 403, 404, 409, 413),
                 },
                 body=_body(schemas.CollaboratorSet),
                 tag="projects",
@@ -474,7 +478,12 @@ def build_openapi(max_file_size: int) -> dict[str, Any]:
                 "Changes with seq > since, oldest first.",
                 {"200": _ok(schemas.ChangeList, "A page of changes."), **_errors(400, 401, 404)},
                 params=[
-                    _param("since", "query", {"type": "integer", "minimum": 0}, "Default 0."),
+                    _param(
+                        "since",
+                        "query",
+                        {"type": "integer", "minimum": 0, "maximum": MAX_SINCE},
+                        "Default 0. Above head_seq: an empty page (see head_seq).",
+                    ),
                     LIMIT,
                 ],
                 tag="changes",

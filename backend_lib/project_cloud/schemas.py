@@ -15,6 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,126}[A-Za-z0-9_-])?$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+# A project path (paths.validate_path) as a pattern: segments of anything but '/', control
+# characters and '\\', none empty, '.' or '..'. (The byte limits - 255 a segment, 4096 in
+# all - are told in words.)
+_SEGMENT = r"(?!\.\.?(?:/|$))[^/\x00-\x1f\x7f\\]+"
+PATH_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT})*$"
+PATH_RULES = (
+    "A relative POSIX path: segments of at most 255 bytes of UTF-8 (4096 in all), none "
+    "empty, '.' or '..', no control characters, no backslash (400 invalid_path)."
+)
+NO_NUL_PATTERN = r"^[^\x00]*$"
+# If-Match / If-None-Match: a list of entity tags, at least one (or *)
+ETAGS_PATTERN = r"^[\s,]*[^\s,]"
 PROJECT_NAME_MAX = 128
 _NAME_CHARS = re.compile(r"[A-Za-z0-9._ -]*")
 
@@ -48,6 +60,12 @@ MTIME_PATTERN = r"^-?(?:[0-9]{1,18}|[1-8][0-9]{18})$"
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Patterns in the document only: the service checks these rules itself and says which
+# one a value breaks, in words (paths.validate_path, _no_nul).
+_NO_NUL: dict[str, Any] = {"json_schema_extra": {"pattern": NO_NUL_PATTERN}}
+_PATH: dict[str, Any] = {"json_schema_extra": {"pattern": PATH_PATTERN}}
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -126,8 +144,10 @@ class ProjectCreate(_Request):
         description="1-128 letters, digits, '_', '-', '.', ' '; no leading '.', '-' or "
         "space and no trailing '.' or space (it becomes a folder name). Unique per owner.",
     )
-    title: str | None = Field(default=None, max_length=256, description="Defaults to name.")
-    description: str | None = Field(default=None, max_length=100_000)
+    title: str | None = Field(
+        default=None, max_length=256, description="Defaults to name.", **_NO_NUL
+    )
+    description: str | None = Field(default=None, max_length=100_000, **_NO_NUL)
     metadata: dict[str, Any] | None = None
 
     _check_text = field_validator("title", "description")(_no_nul)
@@ -137,8 +157,8 @@ class ProjectCreate(_Request):
 class ProjectUpdate(_Request):
     """Only the fields given change; null means "leave as is"."""
 
-    title: str | None = Field(default=None, max_length=256)
-    description: str | None = Field(default=None, max_length=100_000)
+    title: str | None = Field(default=None, max_length=256, **_NO_NUL)
+    description: str | None = Field(default=None, max_length=100_000, **_NO_NUL)
     metadata: dict[str, Any] | None = Field(default=None, description="Replaces the whole map.")
 
     _check_text = field_validator("title", "description")(_no_nul)
@@ -191,8 +211,20 @@ class RevisionList(BaseModel):
 class MoveRequest(_Request):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: str = Field(alias="from", description="The existing path.")
-    to: str = Field(description="The new path; must not hold a file.")
+    from_: str = Field(
+        alias="from",
+        min_length=1,
+        max_length=4096,
+        description="The existing path. " + PATH_RULES,
+        **_PATH,
+    )
+    to: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="The new path; must not hold a file. Equal to from: nothing moves, "
+        "the reply is the file as it is.",
+        **_PATH,
+    )
     if_match: str | None = Field(
         default=None, description="Revision the source must have (quoted or bare)."
     )
@@ -202,7 +234,7 @@ class BatchItem(_Request):
     """One file of a batch upload; its bytes follow the manifest in the body, in order
     (none for an item sent by reference: ``stored``)."""
 
-    path: str = Field(min_length=1, max_length=4096)
+    path: str = Field(min_length=1, max_length=4096, description=PATH_RULES, **_PATH)
     size: int = Field(
         ge=0,
         description="Byte count of the file (and of its part of the body, unless stored).",
@@ -287,7 +319,7 @@ class ChangeList(BaseModel):
 
 
 class CheckpointCreate(_Request):
-    name: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=256, **_NO_NUL)
     seq: int | None = Field(
         default=None, ge=0, description="The state to name; defaults to the head_seq."
     )

@@ -722,7 +722,7 @@ class CloudService:
             if user_id is None:
                 raise NotFound(f"no user {username!r}", "user_not_found")
             if user_id == project.owner_id:
-                raise InvalidRequest("the owner cannot also be a collaborator")
+                raise Conflict("the owner cannot also be a collaborator", "owner_is_collaborator")
             row = s.get(Collaborator, (project_id, user_id))
             if row is None:
                 s.add(Collaborator(project_id=project_id, user_id=user_id, role=role))
@@ -1380,8 +1380,6 @@ class CloudService:
         new path's history continues the old one."""
         _check_path(from_path)
         _check_path(to_path)
-        if from_path == to_path:
-            raise InvalidRequest("from and to are the same path")
         expected = parse_etags(if_match) if if_match is not None else None
         with write_session(self.engine) as s:
             project = self._project(s, principal, project_id, "write", lock=True)
@@ -1389,6 +1387,10 @@ class CloudService:
             if src is None or src.deleted:
                 raise NotFound(f"no file {from_path!r}")
             Preconditions(if_match=expected).check(src)
+            if from_path == to_path:  # as rename(2) does: nothing moves, nothing changes
+                current = s.get(FileVersion, src.version_id)
+                assert current is not None
+                return _version_out(current)
             dst = s.get(FileHead, (project_id, to_path))
             if dst is not None and not dst.deleted:
                 raise PreconditionFailed(f"a file exists at {to_path!r}", "target_exists")
@@ -1440,7 +1442,9 @@ class CloudService:
                 project = self._project(s, principal, project_id, "write")
                 seq = project.head_seq if req.seq is None else req.seq
                 if seq > project.head_seq:
-                    raise InvalidRequest(f"seq {seq} is after the head_seq {project.head_seq}")
+                    raise Conflict(
+                        f"seq {seq} is after the head_seq {project.head_seq}", "seq_after_head"
+                    )
                 taken = s.scalar(
                     select(Checkpoint.id).where(
                         Checkpoint.project_id == project_id, Checkpoint.name == req.name

@@ -183,7 +183,7 @@ def test_collaborator_roles(alice: User, bob: User, project: dict[str, Any]) -> 
         alice.client.put(
             f"/projects/{pid}/collaborators/{alice.name}", json={"role": "read"}
         ).status_code
-        == 400
+        == 409
     )
     r = alice.client.put(url, json={"role": "read"})
     assert r.status_code == 200 and r.json() == {"username": bob.name, "role": "read"}

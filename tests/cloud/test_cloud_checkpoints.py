@@ -69,7 +69,8 @@ def test_checkpoint_at_an_earlier_seq(alice: User, project: dict[str, Any]) -> N
     c.put(f"/projects/{pid}/files/b", content=b"b")
     r = c.post(f"/projects/{pid}/checkpoints", json={"name": "first", "seq": 1})
     assert r.status_code == 201 and r.json()["seq"] == 1
-    assert c.post(f"/projects/{pid}/checkpoints", json={"name": "x", "seq": 99}).status_code == 400
+    late = c.post(f"/projects/{pid}/checkpoints", json={"name": "x", "seq": 99})
+    assert late.status_code == 409 and late.json()["error"]["code"] == "seq_after_head"
     empty = c.post(f"/projects/{pid}/checkpoints", json={"name": "empty", "seq": 0}).json()
     c.post(f"/projects/{pid}/checkpoints/{r.json()['id']}/restore")
     assert snapshot(alice, pid) == {"a": b"1"}

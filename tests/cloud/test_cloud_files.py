@@ -177,8 +177,11 @@ def test_moves_keep_history(alice: User, project: dict[str, Any]) -> None:
     assert r.status_code == 412 and r.json()["error"]["code"] == "target_exists"
     r = alice.client.post(url, json={"from": "gone.txt", "to": "x.txt"})
     assert r.status_code == 404
+    # onto itself: nothing moves, nothing changes (as rename(2))
+    head = alice.client.get(f"/projects/{project['id']}").json()["head_seq"]
     r = alice.client.post(url, json={"from": "new.txt", "to": "new.txt"})
-    assert r.status_code == 400
+    assert r.status_code == 200 and r.json()["path"] == "new.txt"
+    assert alice.client.get(f"/projects/{project['id']}").json()["head_seq"] == head
     r = alice.client.post(url, json={"from": "new.txt", "to": "../x"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_path"
     # a file may move into a folder named like itself
