@@ -453,10 +453,10 @@ class ProjectSync:
             state.set_synced_many(
                 session, self.project_id, ((op.local, v.revision) for op, v in done)
             )
-        for _op, version in done:
-            self._news[version.path] = FileNews(version.revision, version.modified_by)
             for path in changed:  # hash it afresh next time
                 state.drop_index(session, self.project_id, path)
+        for _op, version in done:
+            self._news[version.path] = FileNews(version.revision, version.modified_by)
         for path in stale:
             log.info("project-filebrowser: %s is stale; planning again", path)
         if done:
