@@ -319,3 +319,23 @@ def test_jupyterlabs_overwrite_keeps_the_cloud_version_as_a_copy(
     page.keyboard.press("Control+s")
     no_dialog_follows(page)
     shot(page, "documents-5-overwrite-copy-kept")
+
+
+def test_jupyterlabs_revert_keeps_the_edits_as_a_copy(
+    two_labs: TwoLabs, folders: tuple[Path, Path], tab: Page
+) -> None:
+    page = tab
+    before = copies(folders[1])
+    mine = "marker = 'v3 from one' # edit in two B # edit in two C # edit in two D"
+    dialog = edited_while_saved_elsewhere(page, two_labs, " # edit in two D", "v6 from one")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+    page.keyboard.press("Control+s")
+    changed = page.locator(".jp-Dialog").filter(has_text="File Changed")
+    expect(changed).to_be_visible()
+    changed.get_by_role("button", name="Revert").click()
+    expect(cell_text(page, 0)).to_contain_text("v6 from one", timeout=20_000)
+    assert_both_kept(two_labs, folders, before, "marker = 'v6 from one'", mine)
+    page.keyboard.press("Control+s")
+    no_dialog_follows(page)
