@@ -519,6 +519,88 @@ def _print_plan(name: str, plan: Any) -> None:
 
 
 @main.command()
+@click.argument("project", required=False)
+@_service_command
+async def conflicts(service: Any, project: str | None) -> None:
+    """List open conflicts (of one project, or of every linked one)."""
+    project_id = await _find_project(service, project) if project else None
+    names = {p.id: p.name for p in await service.list_projects("local")}
+    items = [c for c in service.conflicts(project_id) if not c.resolved]
+    if not items:
+        click.echo("no conflicts")
+        return
+    for c in items:
+        click.echo(
+            f"{names.get(c.project_id, c.project_id)}: {c.path} (the cloud's version) and "
+            f"{c.conflict_path} (yours), since {c.detected_at:%Y-%m-%d %H:%M}"
+        )
+    click.echo("resolve one with `project-filebrowser resolve PATH --keep local|remote|both`")
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--keep",
+    type=click.Choice(["local", "remote", "both"]),
+    required=True,
+    help="local: your version (the conflict copy) takes the path; remote: the cloud's "
+    "version stays and the copy goes; both: keep the two files.",
+)
+@_service_command
+async def resolve(service: Any, path: Path, keep: str) -> None:
+    """Resolve the conflict of PATH (the file, or its conflict copy, on disk)."""
+    from .service import ServiceError
+
+    project_id, rel = await _project_path(service, path)
+    match = [
+        c
+        for c in service.conflicts(project_id)
+        if not c.resolved and rel in (c.path, c.conflict_path)
+    ]
+    if not match:
+        raise ServiceError(404, "not_found", f"{path} has no open conflict")
+    conflict = await service.resolve_conflict(match[0].id, keep)
+    await _sync_with_progress(service, [project_id])
+    kept = {"local": "your version", "remote": "the cloud's version", "both": "both versions"}
+    click.echo(f"resolved {conflict.path}: kept {kept[keep]}")
+
+
+async def _project_path(service: Any, path: Path) -> tuple[str, str]:
+    """The linked project holding a file on disk, and the file's path inside it."""
+    from .service import ServiceError
+
+    target = path.expanduser().absolute()
+    root = Path(service.settings.root_dir)
+    for project in await service.list_projects("local"):
+        folder = (root / project.local_path).absolute()
+        if folder in target.parents:
+            return str(project.id), target.relative_to(folder).as_posix()
+    raise ServiceError(404, "not_found", f"{path} is not inside a linked project")
+
+
+@main.command()
+@click.argument("project")
+@click.option(
+    "--conflicts",
+    "policy",
+    type=click.Choice(["keep-both", "newer", "local", "remote"]),
+    default=None,
+    help="What a conflict becomes: keep-both (a conflict copy, the default), or the newer, "
+    "the local or the remote version wins (the other stays in the cloud's history).",
+)
+@_service_command
+async def policy(service: Any, project: str, policy: str | None) -> None:
+    """Show or set a project's conflict policy."""
+    project_id = await _find_project(service, project)
+    described = (
+        service.set_conflict_policy(project_id, policy)
+        if policy
+        else service.get_project(project_id)
+    )
+    click.echo(f"{described.name}: conflicts {described.conflict_policy}")
+
+
+@main.command()
 @_service_command
 async def status(service: Any) -> None:
     """What is pending, conflicted, failing, and which files are skipped (and why)."""

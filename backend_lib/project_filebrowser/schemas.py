@@ -26,6 +26,9 @@ FileEventState = Literal[
 ]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 Keep = Literal["local", "remote", "both"]
+# What a conflict becomes (like rclone's --conflict-resolve): keep-both makes a conflict copy;
+# newer, local and remote pick a side, and the losing version stays in the cloud's history.
+ConflictPolicy = Literal["keep-both", "newer", "local", "remote"]
 
 
 class _Model(BaseModel):
@@ -62,6 +65,7 @@ class LocalProject(_Model):
     pending: int = 0
     conflicts: int = 0
     error: str | None = None
+    conflict_policy: ConflictPolicy = "keep-both"
     cloud_url: str = ""  # the cloud it syncs with
 
 

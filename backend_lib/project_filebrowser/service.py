@@ -33,6 +33,7 @@ from .schemas import (
     CloudStatus,
     ConflictEvent,
     ConflictModel,
+    ConflictPolicy,
     DbStatus,
     DeleteGuardModel,
     FileEntry,
@@ -529,6 +530,15 @@ class ProjectFileBrowserService:
         return sorted(
             (e for e in entries.values() if not is_folder_marker(e.path)), key=lambda e: e.path
         )
+
+    def set_conflict_policy(self, project_id: str, policy: ConflictPolicy) -> LocalProject:
+        """What this project's conflicts become from now on (stored in the local DB)."""
+        self._local_project(project_id)
+        with self.require_store().write() as session:
+            row = session.get(LocalProjectRow, project_id)
+            assert row is not None
+            row.conflict_policy = policy
+        return self._local_project(project_id)
 
     # -- conflicts and jobs -----------------------------------------------------------------
 

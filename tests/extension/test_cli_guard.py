@@ -181,9 +181,7 @@ def test_deletes_confirmed_on_one_machine_are_applied_on_the_other(
 
     run = b("sync", "shared")  # machine b does not ask again, and says what happened
     assert run.returncode == 0, run.stderr
-    assert "ann deleted 15 files of shared in the cloud, confirmed on their machine" in (
-        run.stdout
-    )
+    assert "ann deleted 15 files of shared in the cloud, confirmed on their machine" in (run.stdout)
     assert sorted(p.name for p in folder_b.iterdir()) == [f"f{i:02}.txt" for i in range(15, 20)]
 
     # an unconfirmed mass delete still pauses the other machine
@@ -204,3 +202,84 @@ def test_deletes_confirmed_on_one_machine_are_applied_on_the_other(
             )
     run = a("sync", "shared")
     assert run.returncode == 1 and "delete 20 of 25 files on this machine" in run.stderr
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_conflicts_resolve_and_the_conflict_policy(cloud: ServerThread, tmp_path: Path) -> None:
+    a, token = logged_in(cloud, tmp_path)
+    b = Cli(tmp_path, "b")
+    assert a("create", "conf").returncode == 0
+    doc_a = a.root / "projects" / "conf" / "doc.txt"
+    doc_a.write_text("base")
+    assert a("sync", "conf").returncode == 0
+    assert b("link", "conf").returncode == 0
+    folder_b = b.root / "projects" / "conf"
+    doc_b = folder_b / "doc.txt"
+    api = httpx.Client(base_url=cloud.api, headers={"Authorization": f"Bearer {token}"})
+    pid = project_id(api, "conf")
+
+    def both_edit(mine: str, theirs: str) -> None:
+        doc_a.write_text(theirs)
+        assert a("sync", "conf").returncode == 0
+        doc_b.write_text(mine)
+        run = b("sync", "conf")
+        assert run.returncode == 0, run.stderr
+
+    def history(path: str) -> set[str]:
+        return {v["sha256"] for v in api.get(f"/projects/{pid}/revisions/{path}").json()["items"]}
+
+    def head() -> bytes:
+        return api.get(f"/projects/{pid}/files/doc.txt").content
+
+    try:
+        # keep-both (the default): a conflict copy, listed and resolved from the CLI
+        both_edit("mine 1", "theirs 1")
+        [copy] = [p for p in folder_b.iterdir() if "conflict" in p.name]
+        assert copy.read_text() == "mine 1" and doc_b.read_text() == "theirs 1"
+        run = b("conflicts")
+        assert run.returncode == 0, run.stderr
+        assert f"conf: doc.txt (the cloud's version) and {copy.name} (yours)" in run.stdout
+        assert b("conflicts", "conf").stdout == run.stdout
+        assert b("resolve", str(folder_b / "nope.txt"), "--keep", "local").returncode == 1
+        assert b("resolve", str(doc_b), "--keep", "sideways").returncode == 2
+        run = b("resolve", str(copy), "--keep", "local")
+        assert run.returncode == 0, run.stderr
+        assert "resolved doc.txt: kept your version" in run.stdout
+        assert doc_b.read_text() == "mine 1" and not copy.exists()
+        assert head() == b"mine 1" and b("conflicts").stdout.strip() == "no conflicts"
+        assert a("sync", "conf").returncode == 0
+
+        # local: mine is pushed over theirs, which stays in the history
+        run = b("policy", "conf", "--conflicts", "local")
+        assert run.returncode == 0 and "conf: conflicts local" in run.stdout
+        assert b("policy", "conf").stdout.strip() == "conf: conflicts local"
+        both_edit("mine 2", "theirs 2")
+        assert doc_b.read_text() == "mine 2" and head() == b"mine 2"
+        assert _sha(b"theirs 2") in history("doc.txt")
+        assert [p.name for p in folder_b.iterdir()] == ["doc.txt"]
+
+        # remote: theirs takes the path; mine was pushed first and stays in the cloud
+        assert a("sync", "conf").returncode == 0
+        assert b("policy", "conf", "--conflicts", "remote").returncode == 0
+        both_edit("mine 3", "theirs 3")
+        assert doc_b.read_text() == "theirs 3" and head() == b"theirs 3"
+        assert [p.name for p in folder_b.iterdir()] == ["doc.txt"]
+        listing = api.get(f"/projects/{pid}/files", params={"include_deleted": "true"}).json()
+        copies = [f["path"] for f in listing["items"] if "conflict" in f["path"] and f["deleted"]]
+        assert any(_sha(b"mine 3") in history(path) for path in copies)
+        assert b("conflicts").stdout.strip() == "no conflicts"
+
+        # newer: the version written last wins (here: mine, edited after theirs was pushed)
+        assert a("sync", "conf").returncode == 0
+        assert b("policy", "conf", "--conflicts", "newer").returncode == 0
+        both_edit("mine 4", "theirs 4")
+        assert doc_b.read_text() == "mine 4" and head() == b"mine 4"
+        assert _sha(b"theirs 4") in history("doc.txt")
+        assert b("policy", "conf", "--conflicts", "bogus").returncode == 2
+    finally:
+        api.close()

@@ -298,3 +298,19 @@ def test_restoring_local_deletes_downloads_them_again() -> None:
     assert [op.path for op in downloads] == [f"f{i:03}" for i in range(30)]
     assert all(op.expect_sha256 is None for op in downloads)  # only while still absent
     assert [op.path for op in result.operations if isinstance(op, Upload)] == ["edited"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "keep"),
+    [("keep-both", "both"), ("newer", "newer"), ("local", "local"), ("remote", "remote")],
+)
+def test_the_conflict_policy_says_what_a_conflict_keeps(policy: str, keep: str) -> None:
+    result = plan(
+        {P: local("mine")},
+        {P: remote("theirs", "r2")},
+        {P: base("v1", "r1")},
+        conflict_policy=policy,
+    )
+    assert result.operations == [
+        ResolveConflict(P, local("mine"), remote("theirs", "r2"), keep=keep)
+    ]

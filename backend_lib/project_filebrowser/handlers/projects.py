@@ -8,6 +8,7 @@ from jupyter_server.auth.decorator import authorized
 from pydantic import BaseModel, ConfigDict, Field
 from tornado import web
 
+from ..schemas import ConflictPolicy
 from ..service import ServiceError, document_bytes
 from .base import BaseHandler
 
@@ -71,11 +72,21 @@ class ProjectsHandler(BaseHandler):
         self.write_json(project, status=201)
 
 
+class ProjectSettingsBody(_Body):
+    conflict_policy: ConflictPolicy
+
+
 class ProjectHandler(BaseHandler):
     @web.authenticated
     @authorized
     def get(self, project_id: str) -> None:
         self.write_json(self.service.get_project(project_id))
+
+    @web.authenticated
+    @authorized
+    def patch(self, project_id: str) -> None:
+        body = self.parse(ProjectSettingsBody)
+        self.write_json(self.service.set_conflict_policy(project_id, body.conflict_policy))
 
     @web.authenticated
     @authorized

@@ -118,12 +118,25 @@ class ForgetBase:
 
 @dataclass(frozen=True, slots=True)
 class ResolveConflict:
-    """Both sides changed differently: the cloud version takes the path; the local one is
-    kept as a conflict copy and pushed as a new file."""
+    """Both sides changed differently. ``keep`` (the project's conflict policy):
+
+    * ``both`` - the cloud version takes the path; the local one is kept as a conflict copy
+      and pushed as a new file;
+    * ``local`` - the local version is pushed over the cloud's (``If-Match`` its revision,
+      which stays in the cloud's history);
+    * ``remote`` - the local version is first pushed to the cloud (as a conflict copy, then
+      deleted: its history keeps it), then the cloud version takes the path;
+    * ``newer`` - ``local`` or ``remote``, whichever was modified last (the executor asks
+      the cloud when its revision was written)."""
 
     path: str
     local: LocalFile
     remote: RemoteFile
+    keep: str = "both"
+
+
+# The per-project conflict policy (like rclone's --conflict-resolve) -> ResolveConflict.keep
+CONFLICT_POLICIES = {"keep-both": "both", "newer": "newer", "local": "local", "remote": "remote"}
 
 
 Operation = (
@@ -315,6 +328,7 @@ def plan(
     confirmed_deletes: Collection[str] = frozenset(),
     restore_local_deletes: bool = False,
     root_present: bool = True,
+    conflict_policy: str = "keep-both",
 ) -> Plan:
     """Compare the three trees path by path and return the operations, sorted by path.
     ``root_present=False``: the project folder itself is missing (``local`` is then empty);
@@ -336,6 +350,12 @@ def plan(
         if op is not None:
             result.operations.append(op)
     result.operations = _mark_stored(_pair_moves(result.operations, synced), remote)
+    keep = CONFLICT_POLICIES[conflict_policy]
+    if keep != "both":
+        result.operations = [
+            replace(op, keep=keep) if isinstance(op, ResolveConflict) else op
+            for op in result.operations
+        ]
     result.guard = _guard(
         result.operations, local, synced, max_delete_fraction, max_deletes, confirmed_deletes
     )

@@ -233,6 +233,7 @@ class ProjectSync:
         self._emptied: set[Path] = set()
         self._confirmed: dict[str, str] = {}  # cloud deletes confirmed elsewhere: path -> who
         self._confirmed_by_user = False  # this run's deletes passed the guard by a person
+        self._policy = "keep-both"  # the project's conflict policy, read with the trees
         # bytes of each running transfer counted so far, and the size it may reach
         self._partial: dict[str, int] = {}
         self._expected: dict[str, int] = {}
@@ -283,6 +284,7 @@ class ProjectSync:
             remote = state.load_remote(session, self.project_id)
             index = state.load_index(session, self.project_id)
             self._confirmed = state.load_confirmed(session, self.project_id)
+            self._policy = state.load_conflict_policy(session, self.project_id)
         rules = IgnoreRules.for_project(self.root)
         scanned, present = await self._scan(index, rules)
         if present and scanned.tree != index:
@@ -314,6 +316,7 @@ class ProjectSync:
             max_delete_fraction=self.max_delete_fraction,
             max_deletes=self.max_deletes,
             confirmed_deletes=self._confirmed,
+            conflict_policy=self._policy,
             restore_local_deletes=restore_deletes,
             root_present=present,
         )
@@ -327,6 +330,7 @@ class ProjectSync:
             index = state.load_index(session, self.project_id)
             cursor = state.load_cursor(session, self.project_id)
             self._confirmed = state.load_confirmed(session, self.project_id)
+            self._policy = state.load_conflict_policy(session, self.project_id)
         if cursor is None:
             cursor, versions = await self._listing()
             remote, self._confirmed = state.live_files(versions), {}
@@ -564,7 +568,7 @@ class ProjectSync:
             with self.store.write() as session:
                 state.drop_synced(session, pid, op.path)
         elif isinstance(op, ResolveConflict):
-            result.conflicts.append(await self._resolve_conflict(op))
+            result.conflicts.extend(await self._resolve_conflict(op))
 
     def _check_local(self, local: LocalFile) -> None:
         if is_folder_marker(local.path):
@@ -579,7 +583,7 @@ class ProjectSync:
         if identity(st) != (local.size, local.mtime_ns, local.inode, local.ctime_ns):
             raise LocalChanged(local.path)
 
-    async def _upload(self, local: LocalFile, if_match: str | None) -> None:
+    async def _upload(self, local: LocalFile, if_match: str | None) -> FileVersion:
         """Upload what the scan saw; the cloud checks the bytes against the scan's hash, so a
         file that changed while it was read is refused and retried later."""
         self._check_local(local)
@@ -595,6 +599,7 @@ class ProjectSync:
             state.set_remote(session, self.project_id, version)
             state.set_synced(session, self.project_id, local, version.revision)
         self._news[local.path] = FileNews(version.revision, version.modified_by)
+        return version
 
     async def _download(self, remote: RemoteFile, expect_sha256: str | None) -> LocalFile:
         target = self.root / remote.path
@@ -633,9 +638,43 @@ class ProjectSync:
         self._news[remote.path] = FileNews(remote.revision, downloaded.modified_by)
         return local
 
-    async def _resolve_conflict(self, op: ResolveConflict) -> int:
+    async def _resolve_conflict(self, op: ResolveConflict) -> list[int]:
+        """Apply the project's conflict policy (see :class:`ResolveConflict`); the losing
+        version always stays in the cloud. Returns the ids of conflicts left to the user."""
+        keep = op.keep
+        if keep == "newer":
+            revisions = await self.client.revisions(self.project_id, op.path)
+            written = next(
+                (v.modified_at for v in revisions if v.revision == op.remote.revision), None
+            )
+            # when the cloud's revision was written (its upload), against the local mtime
+            remote_ns = (
+                int(datetime.fromisoformat(written.replace("Z", "+00:00")).timestamp() * 1e9)
+                if written
+                else 0
+            )
+            keep = "local" if op.local.mtime_ns > remote_ns else "remote"
+        if keep == "local":  # over the cloud's revision, which its history keeps
+            await self._upload(op.local, if_match=op.remote.revision)
+            return []
+        conflict_id, copy_local, copy_version = await self._keep_both(op)
+        if keep == "both":
+            return [conflict_id]
+        # remote: the local version is in the cloud now (the copy's history); drop the copy
+        await self.client.delete(self.project_id, copy_local.path, if_match=copy_version.revision)
+        await asyncio.to_thread(delete_if_unchanged, self.root / copy_local.path, copy_local.sha256)
+        with self.store.write() as session:
+            for drop in (state.drop_synced, state.drop_remote, state.drop_index):
+                drop(session, self.project_id, copy_local.path)
+            row = session.get(Conflict, conflict_id)
+            if row is not None:
+                row.resolved, row.resolution, row.resolved_at = True, "remote", utcnow()
+        return []
+
+    async def _keep_both(self, op: ResolveConflict) -> tuple[int, LocalFile, FileVersion]:
         """The cloud version takes the path; the local version becomes a conflict copy,
-        pushed as a new file. Both are kept; nothing is overwritten."""
+        pushed as a new file. Both are kept; nothing is overwritten. Returns the conflict's
+        id, the copy and its cloud version."""
         copy_path = self.conflict_copy_name(op.path)
         source, copy = self.root / op.path, self.root / copy_path
         self._check_local(op.local)
@@ -656,10 +695,10 @@ class ProjectSync:
             copy_stat.st_ino,
             copy_stat.st_ctime_ns,
         )
-        await self._upload(copy_local, if_match=None)
+        copy_version = await self._upload(copy_local, if_match=None)
         with self.store.write() as session:
             state.set_index(session, self.project_id, copy_local)
-            return state.add_conflict(
+            conflict_id = state.add_conflict(
                 session,
                 self.project_id,
                 op.path,
@@ -667,6 +706,7 @@ class ProjectSync:
                 local_sha256=op.local.sha256,
                 remote_revision=op.remote.revision,
             )
+        return conflict_id, copy_local, copy_version
 
     def conflict_copy_name(self, path: str) -> str:
         """A conflict-copy name for ``path`` taken neither in the cloud nor on disk."""

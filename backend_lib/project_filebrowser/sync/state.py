@@ -20,6 +20,7 @@ from ..store.models import (
     ConfirmedDelete,
     Conflict,
     LocalIndexEntry,
+    LocalProjectRow,
     RemoteEntry,
     SyncedEntry,
     utcnow,
@@ -303,6 +304,11 @@ def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) 
             for path, change in confirmed.items()
         ],
     )
+
+
+def load_conflict_policy(session: Session, project_id: str) -> str:
+    row = session.get(LocalProjectRow, project_id)
+    return row.conflict_policy if row is not None else "keep-both"
 
 
 def load_confirmed(session: Session, project_id: str) -> dict[str, str]:
