@@ -262,7 +262,7 @@ class ProjectSync:
                 result.pending = len(current.operations)
                 # say what waits: deleted here, not yet there
                 for path, state_name, size in pending_states(current.operations):
-                    self.on_file(path, state_name, size)
+                    self.on_file(path, state_name, size, NO_NEWS)
                 return result
             if current.guard is not None and current.guard.side == "remote":
                 self._confirmed_by_user = True  # the cloud hears that a person confirmed
