@@ -477,7 +477,7 @@ async def _sync(
         return
     for pid in ids:
         described = service.get_project(pid)
-        if described.status == "paused":
+        if described.status in ("paused", "error"):  # held, or some paths failed
             ok = False
             click.echo(f"{described.name}: {described.error}", err=True)
     if not ok:
@@ -622,8 +622,8 @@ async def status(service: Any) -> None:
             if c.project_id == p.id and not c.resolved:
                 click.echo(f"  conflict      {c.path} (theirs kept; yours in {c.conflict_path})")
         for f in files:
-            if f.state == "skipped":  # stays on this machine; the rest syncs
-                click.echo(f"  skipped       {_printable(f.path)}: {f.reason}")
+            if f.state in ("skipped", "failed"):  # the rest syncs
+                click.echo(f"  {f.state:<13} {_printable(f.path)}: {f.reason}")
 
 
 def _printable(path: str) -> str:

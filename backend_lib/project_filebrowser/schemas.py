@@ -16,14 +16,20 @@ ProjectStatus = Literal["idle", "syncing", "paused", "offline", "error"]
 # deleted_locally: gone from this machine, still in the cloud; the next sync deletes it there
 # (or, paused by the delete guard, waits until the user confirms or restores it)
 # skipped: never synced (a symlink, a special file, a name the cloud cannot hold), ``reason``
-# says why
-FileState = Literal[
-    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally", "skipped"
+# says why; failed: its last step failed on its own (the rest syncs on), ``reason`` says why,
+# and it is tried again after a backoff or at the next sync a person asks for
+_PathState = Literal[
+    "synced",
+    "pending_push",
+    "pending_pull",
+    "conflict",
+    "ignored",
+    "deleted_locally",
+    "failed",
 ]
+FileState = Literal[_PathState, "skipped"]
 # A file_status event may also say a path is gone from both sides.
-FileEventState = Literal[
-    "synced", "pending_push", "pending_pull", "conflict", "ignored", "deleted_locally", "deleted"
-]
+FileEventState = Literal[_PathState, "deleted"]
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 Keep = Literal["local", "remote", "both"]
 # What a conflict becomes (like rclone's --conflict-resolve): keep-both makes a conflict copy;
@@ -67,13 +73,15 @@ class LocalProject(_Model):
     error: str | None = None
     conflict_policy: ConflictPolicy = "keep-both"
     cloud_url: str = ""  # the cloud it syncs with
+    # paused because the project folder is missing: no deletes to confirm (restore or unlink)
+    folder_missing: bool = False
 
 
 class FileEntry(_Model):
     path: str
     size: int
     state: FileState
-    # why a file is skipped, in words; only on skipped entries
+    # why a file is skipped or failed, in words; only on those entries
     reason: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
@@ -212,6 +220,8 @@ class FileStatusEvent(_Model):
     # the cloud revision the path is now synced at, and who made it (None: not known here)
     revision: str | None = None
     modified_by: str | None = None
+    # why a ``failed`` path is not synced, and when it is tried again (None otherwise)
+    reason: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class JobProgressEvent(_Model):

@@ -51,7 +51,7 @@ from .store import Store
 from .store.engine import redact_url, sqlite_path
 from .store.migrate import DatabaseTooNewError, MigrationError, head_revision, upgrade
 from .store.models import Conflict, LocalProjectRow, utcnow
-from .sync import state
+from .sync import failures, state
 from .sync.ignore import IgnoreRules
 from .sync.localfs import AtomicDownload, LocalChanged
 from .sync.lock import lock_dir_for
@@ -500,6 +500,7 @@ class ProjectFileBrowserService:
             }
         with self.require_store().read() as session:
             remote = state.load_remote(session, project_id)
+            failed = failures.load(session, project_id)
         entries: dict[str, FileEntry] = {}
         for path, local in scanned.tree.items():
             entries[path] = FileEntry(path=path, size=local.size, state="synced")
@@ -520,6 +521,11 @@ class ProjectFileBrowserService:
             entries[op.path] = FileEntry(path=op.path, size=size, state=state_name)  # type: ignore[arg-type]
         for path in conflicted & entries.keys():
             entries[path] = entries[path].model_copy(update={"state": "conflict"})
+        waiting = {path for op in plan.operations for path in failures.paths_of(op)}
+        for path in failed.keys() & waiting & entries.keys():  # failed alone, tried again
+            entries[path] = entries[path].model_copy(
+                update={"state": "failed", "reason": failures.reason(failed[path])}
+            )
         for path in plan.ignored:
             if path in scanned.tree:
                 entries[path] = FileEntry(path=path, size=scanned.tree[path].size, state="ignored")

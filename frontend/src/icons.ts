@@ -78,6 +78,14 @@ export const ignoredIcon = new LabIcon({
 </svg>`
 });
 
+/** An exclamation mark in a circle: a file whose last sync step failed (tried again). */
+export const failedIcon = new LabIcon({
+  name: 'project-filebrowser:file-failed',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <path class="jp-icon-warn0" fill="#d32f2f" d="M12 2C6.48 2 2 6.48 2 12s4.48 10 10 10 10-4.48 10-10S17.52 2 12 2zm1 15h-2v-2h2v2zm0-4h-2V7h2v6z"/>
+</svg>`
+});
+
 /** A broken link: unlink. */
 export const unlinkIcon = new LabIcon({
   name: 'project-filebrowser:unlink',

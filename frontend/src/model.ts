@@ -346,7 +346,7 @@ function withFiles(state: IState, projectId: string, files: IFiles): IState {
 /** Apply one `file_status` event; returns the same object when nothing changes. */
 export function applyFileEvent(
   items: Readonly<Record<string, IFileEntry>>,
-  event: Pick<IFileStatusMessage, 'path' | 'state' | 'size'>
+  event: Pick<IFileStatusMessage, 'path' | 'state' | 'size' | 'reason'>
 ): Readonly<Record<string, IFileEntry>> {
   const current = items[event.path];
   if (event.state === 'deleted') {
@@ -358,10 +358,19 @@ export function applyFileEvent(
     return next;
   }
   const size = event.size ?? current?.size ?? null;
-  if (current !== undefined && current.state === event.state && current.size === size) {
+  if (
+    current !== undefined &&
+    current.state === event.state &&
+    current.size === size &&
+    current.reason === event.reason
+  ) {
     return items;
   }
-  return { ...items, [event.path]: { path: event.path, size, state: event.state } };
+  const entry: IFileEntry = { path: event.path, size, state: event.state };
+  if (event.reason) {
+    entry.reason = event.reason;
+  }
+  return { ...items, [event.path]: entry };
 }
 
 /** Paths of a project's open conflicts show as conflicted, whatever a listing said. */
@@ -656,7 +665,8 @@ export function fileCounts(state: IState, projectId: string): Record<FileState, 
     conflict: 0,
     ignored: 0,
     deleted_locally: 0,
-    skipped: 0
+    skipped: 0,
+    failed: 0
   };
   for (const entry of Object.values(state.files[projectId]?.items ?? {})) {
     counts[entry.state] += 1;

@@ -8,7 +8,9 @@ export type ProjectStatus = 'idle' | 'syncing' | 'paused' | 'offline' | 'error';
 
 /** State of a file of a linked project (`deleted_locally`: gone from this machine, still
  * in the cloud, until the next sync deletes it there or it is restored; `skipped`: never
- * synced - a symlink, a special file, a name the cloud cannot hold - `reason` says why). */
+ * synced - a symlink, a special file, a name the cloud cannot hold - `reason` says why;
+ * `failed`: its last step failed on its own, the rest syncs on; tried again after a backoff
+ * or at the next Sync, `reason` says why). */
 export type FileState =
   | 'synced'
   | 'pending_push'
@@ -16,7 +18,8 @@ export type FileState =
   | 'conflict'
   | 'ignored'
   | 'deleted_locally'
-  | 'skipped';
+  | 'skipped'
+  | 'failed';
 
 /** A `file_status` event may also say that a path is gone from both sides. */
 export type FileEventState = FileState | 'deleted';
@@ -42,6 +45,8 @@ export interface ILocalProject {
   error: string | null;
   /** The URL of the cloud the project syncs with. */
   cloud_url?: string;
+  /** Paused because the project folder is missing: nothing to confirm, restore or unlink. */
+  folder_missing?: boolean;
 }
 
 /** A project as the cloud Projects service describes it. */
@@ -64,7 +69,7 @@ export interface IFileEntry {
   path: string;
   size: number | null;
   state: FileState;
-  /** Why a `skipped` file is not synced, in words. */
+  /** Why a `skipped` or `failed` file is not synced, in words. */
   reason?: string;
 }
 
@@ -139,6 +144,8 @@ export interface IFileStatusMessage extends IReply {
   /** The cloud revision the path is now synced at, and who made it (null: not known). */
   revision?: string | null;
   modified_by?: string | null;
+  /** Why a `failed` path is not synced, and when it is tried again. */
+  reason?: string;
 }
 
 export interface IJobProgressMessage extends IReply {

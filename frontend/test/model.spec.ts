@@ -270,12 +270,13 @@ describe('files', () => {
           file('a', 'synced'),
           file('b', 'ignored'),
           file('c', 'pending_pull'),
-          file('d', 'conflict')
+          file('d', 'conflict'),
+          file('e', 'failed')
         ]
       }
     );
-    expect(fileList(state, demo.id).map(f => f.path)).toEqual(['a', 'c', 'd']);
-    expect(fileList(state, demo.id, { showIgnored: true })).toHaveLength(4);
+    expect(fileList(state, demo.id).map(f => f.path)).toEqual(['a', 'c', 'd', 'e']);
+    expect(fileList(state, demo.id, { showIgnored: true })).toHaveLength(5);
     expect(fileCounts(state, demo.id)).toEqual({
       synced: 1,
       pending_push: 0,
@@ -283,9 +284,30 @@ describe('files', () => {
       conflict: 1,
       ignored: 1,
       deleted_locally: 0,
-      skipped: 0
+      skipped: 0,
+      failed: 1
     });
     expect(fileList(state, 'unknown')).toEqual([]);
+  });
+
+  it('applyFileEvent keeps why a path failed, and drops it once it syncs', () => {
+    const items = { 'big.bin': file('big.bin', 'pending_push', 9) };
+    const failed = applyFileEvent(items, {
+      path: 'big.bin',
+      state: 'failed',
+      reason: 'too large (failed once; tried again at 10:00:00, or now with Sync)'
+    });
+    expect(failed['big.bin']).toEqual({
+      path: 'big.bin',
+      size: 9,
+      state: 'failed',
+      reason: 'too large (failed once; tried again at 10:00:00, or now with Sync)'
+    });
+    expect(applyFileEvent(failed, { path: 'big.bin', state: 'synced' })['big.bin']).toEqual({
+      path: 'big.bin',
+      size: 9,
+      state: 'synced'
+    });
   });
 
   it('applyFileEvent keeps the known size', () => {

@@ -19,9 +19,7 @@ SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 def markdown_files(root: Path) -> list[Path]:
     return sorted(
-        p
-        for p in root.rglob("*.md")
-        if not SKIP_DIRS.intersection(p.relative_to(root).parts[:-1])
+        p for p in root.rglob("*.md") if not SKIP_DIRS.intersection(p.relative_to(root).parts[:-1])
     )
 
 

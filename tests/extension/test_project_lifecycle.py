@@ -4,12 +4,14 @@ against the real cloud on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from test_live import quiet
 from test_rest import Fetch, call, settle
 from tornado.httpclient import HTTPClientError
 
@@ -138,3 +140,37 @@ def test_cli_create_adopt_and_delete_with_confirmation(cloud: ServerThread, tmp_
     assert "no projects in the cloud" in a("projects", "--cloud").stdout
     assert "no projects linked here" in a("projects").stdout
     assert (folder / "x.txt").read_text() == "x"
+
+
+async def test_a_missing_folder_pauses_with_nothing_to_confirm_until_it_is_back(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    project = await call(jp_fetch, "POST", "projects", body={"name": "gone"})
+    folder = jp_root_dir / project["local_path"]
+    for n in range(3):
+        (folder / f"f{n}.txt").write_text(f"file {n}")
+    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    away = folder.with_name("gone-away")
+    folder.rename(away)  # an unmounted disk, a renamed folder
+
+    job = await call(jp_fetch, "POST", "projects", project["id"], "sync")
+    assert service.manager is not None
+    held = await asyncio.wait_for(service.manager.wait(job["id"]), 30)
+    assert held.state == "failed" and "folder is missing" in (held.error or "")
+    await quiet(service)  # the watcher saw the folder go and asked for a sync of its own
+    paused = await call(jp_fetch, "GET", "projects", project["id"])
+    assert paused["status"] == "paused" and paused["folder_missing"] is True
+    assert "folder is missing — restore it, or unlink the project" in paused["error"]
+    assert not folder.exists()
+    assert service.client is not None
+    assert sorted(f.path for f in await service.client.files(project["id"])) == [
+        "f0.txt",
+        "f1.txt",
+        "f2.txt",
+    ]
+
+    away.rename(folder)
+    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    await quiet(service)
+    back = await call(jp_fetch, "GET", "projects", project["id"])
+    assert back["status"] == "idle" and back["folder_missing"] is False and back["error"] is None

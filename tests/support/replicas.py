@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -32,7 +34,15 @@ class Replica:
             )
         self.cloud_url, self.token, self.project_id = cloud.url, token, project_id
 
-    def sync(self, *, allow_mass_delete: bool = False) -> CycleResult:
+    def sync(
+        self,
+        *,
+        allow_mass_delete: bool = False,
+        retry_failed: bool = False,
+        now: Callable[[], datetime] | None = None,
+    ) -> CycleResult:
+        """One cycle of the engine; ``now`` is the clock that failures' backoff reads."""
+
         async def run() -> CycleResult:
             async with CloudClient(self.cloud_url, self.token) as client:
                 syncer = ProjectSync(
@@ -41,8 +51,11 @@ class Replica:
                     client=client,
                     store=self.store,
                     transfers=asyncio.Semaphore(4),
+                    **({"now": now} if now is not None else {}),
                 )
-                return await syncer.run(allow_mass_delete=allow_mass_delete)
+                return await syncer.run(
+                    allow_mass_delete=allow_mass_delete, retry_failed=retry_failed
+                )
 
         return asyncio.run(run())
 

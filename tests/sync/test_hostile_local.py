@@ -4,13 +4,17 @@ and rewrites that hide behind an old mtime."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from project_filebrowser.sync import failures
 from project_filebrowser.sync.planner import GUARD_ALL_VANISHED, GUARD_ROOT_MISSING
 from support.cloud import ServerThread
 from support.replicas import Replica, cloud_paths, make_pair
@@ -169,3 +173,69 @@ def test_names_the_cloud_cannot_hold_stay_here_and_the_rest_syncs(
     for name in BAD_NAMES:  # never lost
         with open(os.path.join(root, name), "rb") as handle:
             assert handle.read() == b"only here"
+
+
+def _later(minutes: float) -> Callable[[], datetime]:
+    return lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes)
+
+
+def test_one_file_the_cloud_refuses_fails_alone_and_waits_out_its_backoff(
+    pair: tuple[Replica, Replica], cloud: ServerThread
+) -> None:
+    a, b = pair
+    cloud.service.max_file_size = 3 << 20  # the cloud's limit on one file
+    too_big = b"x" * ((3 << 20) + 1)
+    a.write("big.bin", too_big)  # more than the cloud takes
+    a.write("mid.bin", b"m" * (2 << 20))  # a plain upload, not in a batch
+    for i in range(3):
+        a.write(f"small{i}.txt", f"small {i}".encode())
+
+    result = a.sync()
+    assert [f.path for f in result.failures] == ["big.bin"]
+    [failure] = result.failures
+    assert failure.attempts == 1 and failure.code == "file_too_large"
+    assert result.pending == 1 and result.guard is None
+    assert cloud_paths(a) == ["mid.bin", "small0.txt", "small1.txt", "small2.txt"]
+    b.sync()
+    assert sorted(b.files()) == ["mid.bin", "small0.txt", "small1.txt", "small2.txt"]
+
+    a.write("small0.txt", b"edited")  # later changes still sync, the failing file waits
+    result = a.sync()
+    assert [(f.path, f.attempts) for f in result.failures] == [("big.bin", 1)]
+    assert b.sync().pending == 0 and b.read("small0.txt") == b"edited"
+
+    # once the backoff is over it is tried again (and waits twice as long)
+    result = a.sync(now=_later(1))
+    [failure] = result.failures
+    assert failure.attempts == 2
+    assert failure.next_attempt_at - datetime.now(timezone.utc) > timedelta(minutes=1.9)
+    # a person asking tries it at once
+    assert a.sync(retry_failed=True).failures[0].attempts == 3
+
+    a.write("big.bin", b"small enough now")  # fixed: tried at once, and forgotten
+    result = a.sync()
+    assert result.failures == [] and result.pending == 0
+    assert "big.bin" in cloud_paths(a)
+    with a.store.read() as session:
+        assert failures.load(session, a.project_id) == {}
+
+
+def test_one_download_that_fails_does_not_stop_the_uploads(
+    pair: tuple[Replica, Replica], cloud: ServerThread
+) -> None:
+    a, b = pair
+    for rel in ("x1.txt", "x2.txt", "sub/x3.txt"):
+        a.write(rel, rel.encode())
+    lost = b"its blob goes missing in the cloud" * 50_000  # its own blob, not in a pack
+    a.write("bad.txt", lost)
+    a.sync()
+    digest = hashlib.sha256(lost).hexdigest()
+    blob = Path(cloud.args[1]) / "sha256" / digest[:2] / digest[2:]
+    blob.unlink()
+    b.write("mine.txt", b"from b")  # pushed after the downloads, which used to stop it
+
+    result = b.sync()
+    assert [f.path for f in result.failures] == ["bad.txt"]
+    assert sorted(b.files()) == ["mine.txt", "sub/x3.txt", "x1.txt", "x2.txt"]
+    assert "mine.txt" in cloud_paths(b)
+    assert not list(b.root.rglob("*.pfb.tmp"))  # the failed download left nothing

@@ -2,11 +2,17 @@
 
 Three replicas and one cloud. Random edits, creates, deletes and moves on every replica,
 syncs that crash part-way (the sync task is cancelled at a random moment), local edits made
-while a sync runs, replica restarts and cloud restarts. Then quiesce and check:
+while a sync runs, replica restarts and cloud restarts. Hostile names among the paths:
+route words of the cloud's URLs at every depth, a name of 254 bytes, and names the cloud
+cannot hold (not UTF-8, a control character), which stay on their replica only. And a
+replica's folder vanishes now and then (an unmounted disk) while it syncs. Then quiesce and
+check:
 
-* every replica holds exactly the same files;
+* every replica holds exactly the same files, apart from the names only it can hold;
 * every version a completed sync saw on disk survives: at its path, as a conflict copy, or
-  in the cloud's revision history.
+  in the cloud's revision history;
+* a sync of a vanished folder changed nothing in the cloud and did not recreate the folder;
+* the names the cloud cannot hold are still on their replica, as last written.
 
 The seed of each run is printed; replay one with ``PFB_RANDOM_SEED=<seed>``, run more with
 ``PFB_RANDOM_SEEDS=<n>`` and longer with ``PFB_RANDOM_STEPS=<n>``.
@@ -25,7 +31,9 @@ import pytest
 from project_filebrowser.cloud.client import CloudClient, CloudError
 from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.store.migrate import upgrade
-from project_filebrowser.sync.project import ProjectSync
+from project_filebrowser.sync import state
+from project_filebrowser.sync.planner import GUARD_ROOT_MISSING
+from project_filebrowser.sync.project import CycleResult, ProjectSync
 from support.cloud import ServerThread, start_server
 
 SEEDS = (
@@ -34,7 +42,23 @@ SEEDS = (
     else list(range(1, 1 + int(os.environ.get("PFB_RANDOM_SEEDS", "6"))))
 )
 STEPS = int(os.environ.get("PFB_RANDOM_STEPS", "60"))
-PATHS = ["a.txt", "b.txt", "nb/x.ipynb", "nb/y.ipynb", "deep/er/z.csv", "c.md"]
+PATHS = [
+    "a.txt",
+    "b.txt",
+    "nb/x.ipynb",
+    "nb/y.ipynb",
+    "deep/er/z.csv",
+    "c.md",
+    # route words of the cloud's URLs, as files and as folders, at every depth
+    "revisions",
+    "sub/revisions",
+    "batch",
+    "moves/content",
+    "files/history/checkpoints",
+    "L" * 250 + ".txt",  # 254 bytes: its temp file and conflict copy must fit too
+]
+# names the cloud cannot hold: skipped, they stay on the replica that made them
+LOCAL_ONLY = [b"caf\xe9.txt", b"tab\there.txt", b"new\nline.ipynb"]
 
 
 def sha(data: bytes) -> str:
@@ -67,6 +91,7 @@ class World:
             self.stores.append(store)
         self.counter = 0
         self.must_survive: set[str] = set()
+        self.local_only: list[dict[bytes, bytes]] = [{}, {}, {}]  # per replica: name -> bytes
         self.labels: dict[str, str] = {}
         self.log: list[str] = []
 
@@ -77,6 +102,7 @@ class World:
     # -- local operations ---------------------------------------------------------------
 
     def files(self, n: int) -> dict[str, bytes]:
+        """What replica ``n`` holds that the cloud can hold too."""
         root = self.roots[n]
         out = {}
         for dirpath, _dirs, names in os.walk(root):
@@ -84,8 +110,33 @@ class World:
                 full = Path(dirpath) / name
                 if name.endswith(".pfb.tmp"):
                     continue  # the engine's own temp files come and go while it runs
-                out[full.relative_to(root).as_posix()] = full.read_bytes()
+                rel = full.relative_to(root).as_posix()
+                if os.fsencode(rel) not in LOCAL_ONLY:
+                    out[rel] = full.read_bytes()
         return out
+
+    def local_only_files(self, n: int) -> dict[bytes, bytes]:
+        root = os.fsencode(self.roots[n])
+        out = {}
+        for name in LOCAL_ONLY:
+            full = os.path.join(root, name)
+            if os.path.isfile(full):
+                with open(full, "rb") as handle:
+                    out[name] = handle.read()
+        return out
+
+    def write_local_only(self, n: int) -> None:
+        name = self.rng.choice(LOCAL_ONLY)
+        full = os.path.join(os.fsencode(self.roots[n]), name)
+        if os.path.isfile(os.path.dirname(full)):
+            return
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        self.counter += 1
+        data = f"v{self.counter} only on r{n}\n".encode()
+        with open(full, "wb") as handle:
+            handle.write(data)
+        self.local_only[n][name] = data
+        self.log.append(f"r{n} write {name!r} v{self.counter} (the cloud cannot hold it)")
 
     def folders(self, n: int) -> set[str]:
         root = self.roots[n]
@@ -94,7 +145,10 @@ class World:
     def local_op(self, n: int) -> None:
         rng, root = self.rng, self.roots[n]
         existing = sorted(self.files(n))
-        kind = rng.choice(["write", "write", "write", "delete", "move", "mkdir"])
+        kind = rng.choice(["write", "write", "write", "delete", "move", "mkdir", "local_only"])
+        if kind == "local_only":
+            self.write_local_only(n)
+            return
         if kind != "write" and not existing:
             kind = "write"
         if kind == "mkdir":
@@ -130,7 +184,9 @@ class World:
 
     # -- syncs, crashes, restarts -------------------------------------------------------
 
-    async def _sync(self, n: int, crash_after: float | None, edit_during: bool) -> bool:
+    async def _sync(
+        self, n: int, crash_after: float | None, edit_during: bool
+    ) -> CycleResult | None:
         seen = {sha(data) for data in self.files(n).values()}
         async with CloudClient(self.url, self.token, backoff_max=1.0) as client:
             syncer = ProjectSync(
@@ -141,7 +197,7 @@ class World:
                 transfers=asyncio.Semaphore(3),
                 max_delete_fraction=1.0,
             )
-            task = asyncio.create_task(syncer.run())
+            task = asyncio.create_task(syncer.run(retry_failed=True))
             if edit_during:
                 await asyncio.sleep(self.rng.uniform(0, 0.02))
                 self.local_op(n)
@@ -149,21 +205,52 @@ class World:
                 await asyncio.sleep(crash_after)
                 task.cancel()
             try:
-                await task
+                result = await task
             except asyncio.CancelledError:
                 self.log.append(f"r{n} sync crashed")
-                return False
+                return None
             except CloudError as exc:
                 self.log.append(f"r{n} sync failed: {exc}")
-                return False
+                return None
+        if result.failures:  # no path of this world has a reason to fail
+            self.log.append(f"r{n} sync: paths failed: {result.failures}")
+            return None
         if not edit_during:  # an edit racing the scan may replace bytes never read: fair
             self.must_survive |= seen
         self.log.append(f"r{n} synced" + (" with an edit during" if edit_during else ""))
-        return True
+        return result
 
     def sync(self, n: int, *, crash: bool = False, edit_during: bool = False) -> bool:
         crash_after = self.rng.uniform(0, 0.05) if crash else None
-        return asyncio.run(self._sync(n, crash_after, edit_during))
+        return asyncio.run(self._sync(n, crash_after, edit_during)) is not None
+
+    def vanish(self, n: int) -> None:
+        """The replica's folder goes away (an unmounted disk) during a sync, then comes back:
+        the sync plans nothing, neither deletes in the cloud nor a recreated folder."""
+        root = self.roots[n]
+        away = root.with_name("away")
+        before = self.cloud_files()
+        with self.stores[n].read() as session:
+            synced_before = bool(state.load_synced(session, self.project_id))
+        root.rename(away)
+        try:
+            result = asyncio.run(self._sync(n, None, False))
+            assert result is not None, self.log
+            if synced_before:  # a project that synced here before is paused, not emptied
+                assert result.guard is not None and result.guard.reason == GUARD_ROOT_MISSING
+                assert result.operations == 0
+            assert not root.exists(), "a sync recreated the vanished folder"
+            assert self.cloud_files() == before, f"a vanished folder changed the cloud: {self.log}"
+        finally:
+            away.rename(root)
+        self.log.append(f"r{n} folder vanished during a sync, then came back")
+
+    def cloud_files(self) -> dict[str, str]:
+        async def listing() -> dict[str, str]:
+            async with CloudClient(self.url, self.token) as client:
+                return {f.path: f.sha256 for f in await client.files(self.project_id)}
+
+        return asyncio.run(listing())
 
     def restart_replica(self, n: int) -> None:
         self.stores[n].dispose()
@@ -186,8 +273,10 @@ class World:
             self.sync(n, crash=True)
         elif roll < 0.93:
             self.sync(n, edit_during=True)
-        elif roll < 0.97:
+        elif roll < 0.95:
             self.restart_replica(n)
+        elif roll < 0.97:
+            self.vanish(n)
         else:
             self.restart_cloud()
 
@@ -249,5 +338,9 @@ def test_replicas_converge_and_nothing_is_lost(seed: int, tmp_path: Path) -> Non
         assert not lost, f"seed {seed}: lost {names}; log: {world.log}"
         leftovers = [p for n in range(3) for p in world.roots[n].rglob("*.pfb.tmp")]
         assert not leftovers, leftovers
+        for n in range(3):  # the names the cloud cannot hold stayed where they were made
+            kept = world.local_only_files(n)
+            assert kept == {k: v for k, v in world.local_only[n].items() if k in kept}
+            assert set(world.local_only[n]) <= set(kept), f"r{n} lost {world.local_only[n]}"
     finally:
         world.close()

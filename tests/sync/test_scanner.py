@@ -116,9 +116,7 @@ def test_names_the_cloud_cannot_hold_are_skipped_and_reported(tmp_path: Path) ->
     result = scan(tmp_path)
     assert sorted(result.tree) == sorted(["ok/fine.txt", "ok/" + "é" * 126 + "x.t"])
     skipped = dict(result.skipped)
-    assert sorted(os.fsencode(path) for path in skipped) == sorted(
-        [*HOSTILE_NAMES, b"bad\x01dir"]
-    )
+    assert sorted(os.fsencode(path) for path in skipped) == sorted([*HOSTILE_NAMES, b"bad\x01dir"])
     assert set(skipped.values()) == {"invalid_name"}
     reasons = {os.fsencode(path): skip_reason(path, code) for path, code in skipped.items()}
     assert "control character U+000A" in reasons[b"line\nbreak.txt"]

@@ -103,3 +103,39 @@ def test_review_restore_then_delete_and_the_other_lab_follows(
     assert _project(two, "massdel")["status"] != "paused"
     expect(project(page_two, "massdel").locator(".jp-pfb-projectError")).to_have_count(0)
     shot(page_two, "mass-delete-applied-elsewhere")
+
+
+def test_a_missing_folder_is_paused_with_nothing_to_review(
+    two_labs: TwoLabs, two_pages: tuple[Page, Page]
+) -> None:
+    one = two_labs.one
+    one.api("POST", "projects", body={"name": "unmounted"})
+    folder = one.root / "projects" / "unmounted"
+    (folder / "data.csv").write_text("a,b\n1,2\n")
+    wait_until(
+        lambda: (
+            _project(one, "unmounted")["status"] == "idle"
+            and _project(one, "unmounted")["last_synced_at"] is not None
+        ),
+        what="the project synced",
+    )
+    away = folder.with_name("unmounted-away")
+    folder.rename(away)  # an unmounted disk
+    try:
+        page = two_pages[0]
+        open_lab(page, one)
+        open_panel(page)
+        item = project(page, "unmounted")
+        error = item.locator(".jp-pfb-projectError.jp-pfb-mod-paused")
+        expect(error).to_be_visible(timeout=30_000)
+        expect(error).to_contain_text("folder is missing — restore it, or unlink the project")
+        # nothing to confirm: the folder must come back (or the project be unlinked)
+        expect(item.get_by_role("button", name="Review the deletions…")).to_have_count(0)
+        shot(page, "missing-folder-paused")
+        assert _project(one, "unmounted")["folder_missing"] is True
+    finally:
+        away.rename(folder)
+    one.api("POST", "projects", _project(one, "unmounted")["id"], "sync")
+    expect(project(two_pages[0], "unmounted").locator(".jp-pfb-projectError")).to_have_count(
+        0, timeout=30_000
+    )

@@ -215,3 +215,24 @@ class CleanScan(Base):
     )
     cursor: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class PathFailure(Base):
+    """A path whose last step failed for a reason of its own (the cloud refused that file, the
+    disk refused that name): the rest of the project syncs on, and the path is tried again
+    at ``next_attempt_at``, each failure waiting longer (:mod:`..sync.failures`)."""
+
+    __tablename__ = "path_failures"
+
+    project_id: Mapped[str] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    path: Mapped[str] = mapped_column(String(4096), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # what was tried: the local sha256 of an upload, the cloud revision of a download; a
+    # path whose step changed since (the user fixed the file) is tried again at once
+    tried: Mapped[str] = mapped_column(String(128), default="")
+    code: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)

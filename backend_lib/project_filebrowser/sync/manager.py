@@ -39,6 +39,7 @@ from ..schemas import (
 )
 from ..store import Store
 from ..store.models import Conflict, Job, LocalProjectRow, utcnow
+from . import failures
 from .lock import ProjectLock
 from .project import NO_NEWS, CycleResult, FileNews, Progress, ProjectSync, pending_states
 from .watcher import ProjectWatcher
@@ -60,6 +61,7 @@ class JobHandle:
     restore_deletes: bool = False
     max_delete_fraction: float | None = None  # for this job, instead of the setting
     max_deletes: int | None = None  # for this job: a count instead of a share
+    retry_failed: bool = False  # a person asked: failed paths are tried now, backoff or not
     task: asyncio.Task[None] | None = None
     last_progress: float = 0.0
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -109,6 +111,7 @@ class SyncManager:
         self._deferred: dict[str, str] = {}  # project id -> job waiting for the running one
         self._finished: list[str] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._retries: dict[str, asyncio.TimerHandle] = {}  # project -> retry of failed paths
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -144,6 +147,9 @@ class SyncManager:
         running = [h.task for h in self._jobs.values() if h.task is not None and not h.task.done()]
         if self._cloud_list is not None:
             running.append(self._cloud_list)
+        for timer in self._retries.values():
+            timer.cancel()
+        self._retries.clear()
         for task in [*running, *self._tasks]:
             task.cancel()
         # let cancelled jobs record their end before the store goes away
@@ -239,6 +245,7 @@ class SyncManager:
             if handle is not None:
                 handle.allow_mass_delete |= allow_mass_delete
                 handle.restore_deletes |= restore_deletes
+                handle.retry_failed |= user
                 if max_delete_fraction is not None or max_deletes is not None:
                     handle.max_delete_fraction = max_delete_fraction
                     handle.max_deletes = max_deletes
@@ -255,6 +262,7 @@ class SyncManager:
             restore_deletes,
             max_delete_fraction,
             max_deletes,
+            retry_failed=user,
         )
         self._jobs[model.id] = handle
         with self.store.write() as session:
@@ -380,6 +388,7 @@ class SyncManager:
             result = await syncer.run(
                 allow_mass_delete=handle.allow_mass_delete,
                 restore_deletes=handle.restore_deletes,
+                retry_failed=handle.retry_failed,
             )
         except CloudError as exc:
             if exc.code == "unreachable":
@@ -390,15 +399,42 @@ class SyncManager:
             self._set_project(
                 project_id, status="paused", error=None, paused_reason=result.guard.message
             )
+        elif result.failures:  # the rest is synced; these paths say why not and wait
+            self._set_project(
+                project_id,
+                status="error",
+                error=failures.describe(result.failures),
+                paused_reason=None,
+                synced=True,
+            )
         else:
             self._set_project(
                 project_id, status="idle", error=None, paused_reason=None, synced=True
             )
+        self._schedule_retry(project_id, result.failures)
         for conflict_id in result.conflicts:
             self._publish_conflict(conflict_id)
         for by, paths in result.confirmed_applied.items():
             self._publish_deletes_applied(project_id, by, paths)
         return result
+
+    def _schedule_retry(self, project_id: str, failed: list[failures.Failure]) -> None:
+        """A background sync when the first failed path's backoff is over."""
+        timer = self._retries.pop(project_id, None)
+        if timer is not None:
+            timer.cancel()
+        if not failed:
+            return
+        delay = min(f.next_attempt_at for f in failed) - utcnow()
+        self._retries[project_id] = asyncio.get_running_loop().call_later(
+            max(delay.total_seconds(), 0.0) + 0.1,
+            lambda: self._retry(project_id),
+        )
+
+    def _retry(self, project_id: str) -> None:
+        self._retries.pop(project_id, None)
+        if project_id in self._linked_folders():
+            self.request_sync(project_id, user=False)
 
     def _publish_deletes_applied(self, project_id: str, by: str, paths: list[str]) -> None:
         project = self.describe(project_id)
@@ -449,6 +485,7 @@ class SyncManager:
                 size=size,
                 revision=news.revision,
                 modified_by=news.modified_by,
+                reason=news.reason,
             )
         )
 
@@ -525,6 +562,10 @@ class SyncManager:
         project.conflicts = int(conflicts or 0)
         project.pending = self.pending.get(project_id, 0)
         project.error = row.error or row.paused_reason
+        # paused because the folder itself is gone: nothing to confirm, it must come back
+        project.folder_missing = (
+            row.status == "paused" and not (self.root_dir / row.local_path).is_dir()
+        )
         return project
 
     def _publish_conflict(self, conflict_id: int) -> None:

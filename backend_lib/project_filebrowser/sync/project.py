@@ -30,7 +30,7 @@ from ..cloud.client import (
 )
 from ..store import Store
 from ..store.models import Conflict, utcnow
-from . import state
+from . import failures, state
 from .ignore import TEMP_SUFFIX, IgnoreRules
 from .localfs import (
     AtomicDownload,
@@ -99,6 +99,7 @@ class FileNews:
 
     revision: str | None = None
     modified_by: str | None = None
+    reason: str | None = None  # why a failed path is not synced
 
 
 NO_NEWS = FileNews()
@@ -116,6 +117,9 @@ class CycleResult:
     pending: int = 0
     # cloud deletes confirmed on another replica and applied here: who -> paths
     confirmed_applied: dict[str, list[str]] = field(default_factory=dict)
+    # paths whose last step failed on its own (the rest ran), by path; their steps count in
+    # ``pending`` and are tried again after a backoff (:mod:`.failures`)
+    failures: list[failures.Failure] = field(default_factory=list)
 
 
 def _transfer_size(op: Operation) -> int:
@@ -154,6 +158,10 @@ def _stale_reply(exc: CloudError) -> bool:
     """The cloud refused a step because the world moved on (412, gone, or bytes that
     changed while they were read): plan again, never force."""
     return isinstance(exc, PreconditionFailed | NotFound) or exc.code in STALE_UPLOAD_CODES
+
+
+def _paths(ops: list[Operation]) -> set[str]:
+    return {op.path for op in ops}
 
 
 def _read_at_most(path: Path, limit: int) -> bytes:
@@ -238,16 +246,26 @@ class ProjectSync:
         self._partial: dict[str, int] = {}
         self._expected: dict[str, int] = {}
         self._news: dict[str, FileNews] = {}  # what the steps done learnt, until announced
+        self._failures: dict[str, failures.Failure] = {}  # as stored, read with the trees
+        self._failed_now: set[str] = set()  # paths that failed in this run: not again in it
+        self._retry_failed = False  # a person asked: paths in backoff are tried again now
 
     # -- the cycle --------------------------------------------------------------------------
 
     async def run(
-        self, *, allow_mass_delete: bool = False, restore_deletes: bool = False
+        self,
+        *,
+        allow_mass_delete: bool = False,
+        restore_deletes: bool = False,
+        retry_failed: bool = False,
     ) -> CycleResult:
         """Sync until the trees agree. ``allow_mass_delete``: the user confirmed what the
         delete guard paused; ``restore_deletes``: download files deleted here (and unchanged
-        in the cloud) again instead of deleting them in the cloud."""
+        in the cloud) again instead of deleting them in the cloud; ``retry_failed``: paths
+        that failed before are tried now, whatever their backoff (a person asked)."""
         result = CycleResult()
+        self._retry_failed, self._failed_now = retry_failed, set()
+        current: Plan | None = None
         for round_number in range(MAX_ROUNDS):
             result.rounds += 1
             await self.refresh_remote()
@@ -266,17 +284,41 @@ class ProjectSync:
                 return result
             if current.guard is not None and current.guard.side == "remote":
                 self._confirmed_by_user = True  # the cloud hears that a person confirmed
-            if not current.operations:
-                result.pending = 0
-                return result
-            stale = await self.execute(current.operations, result)
-            result.operations += len(current.operations) - stale
-            if stale == 0:
-                # one more round confirms the trees agree (and picks up what arrived meanwhile)
-                continue
-        current, _ = await self.plan(restore_deletes=restore_deletes)
-        result.pending = len(current.operations)
+            runnable = [op for op in current.operations if not self._held(op)]
+            if not runnable:
+                break
+            stale = await self.execute(runnable, result)
+            result.operations += len(runnable) - stale - len(self._failed_now & _paths(runnable))
+            # with no stale step, one more round confirms the trees agree (and picks up what
+            # arrived meanwhile)
+        else:
+            current, _ = await self.plan(restore_deletes=restore_deletes)
+        self._settle_failures(current, result)
         return result
+
+    def _held(self, op: Operation) -> bool:
+        """A step of a path that failed: not again in this run; before its backoff is over
+        only when a person asks (or the step changed since)."""
+        paths = failures.paths_of(op)
+        if self._failed_now.intersection(paths):
+            return True
+        return not self._retry_failed and failures.held(op, self._failures, self.now())
+
+    def _settle_failures(self, final: Plan | None, result: CycleResult) -> None:
+        """Forget the failures of paths with nothing left to do (done, or fixed by other
+        means); what still fails is in ``result.failures`` and announced as ``failed``."""
+        if final is None:
+            return
+        result.pending = len(final.operations)
+        waiting = {path for op in final.operations for path in failures.paths_of(op)}
+        with self.store.write() as session:
+            stored = failures.load(session, self.project_id)
+            failures.clear(session, self.project_id, set(stored) - waiting)
+        result.failures = [stored[path] for path in sorted(stored.keys() & waiting)]
+        for failure in result.failures:
+            if failure.path not in self._failed_now:  # held: still failing, say so again
+                news = FileNews(reason=failures.reason(failure))
+                self.on_file(failure.path, "failed", None, news)
 
     async def plan(self, *, restore_deletes: bool = False) -> tuple[Plan, ScanResult]:
         with self.store.read() as session:
@@ -285,6 +327,7 @@ class ProjectSync:
             index = state.load_index(session, self.project_id)
             self._confirmed = state.load_confirmed(session, self.project_id)
             self._policy = state.load_conflict_policy(session, self.project_id)
+            self._failures = failures.load(session, self.project_id)
         rules = IgnoreRules.for_project(self.root)
         scanned, present = await self._scan(index, rules)
         if present and scanned.tree != index:
@@ -423,8 +466,40 @@ class ProjectSync:
                 if _stale_reply(exc):
                     log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
                     raise Stale(op.path) from exc
-                raise
+                if not self._failed(op, exc):
+                    raise
+                return
+            except Exception as exc:
+                if not self._failed(op, exc):
+                    raise
+                return
         self._finished([op])
+
+    def _failed(self, op: Operation, exc: BaseException) -> bool:
+        """Record ``exc`` as the failure of ``op``'s path alone, if it is one: the rest of
+        the plan runs, and the path is tried again after a backoff. False: it concerns the
+        whole project."""
+        error = failures.path_error(exc)
+        if error is None:
+            return False
+        with self.store.write() as session:
+            failure = failures.record(session, self.project_id, op, *error, self.now())
+        self._failed_now.add(op.path)
+        wait = failure.next_attempt_at - self.now()
+        log.warning(
+            "project-filebrowser: %s could not be synced (%s: %s, attempt %d); the rest syncs "
+            "on, it is tried again in %d s",
+            op.path,
+            failure.code,
+            failure.message,
+            failure.attempts,
+            max(wait.total_seconds(), 0),
+        )
+        self.progress.files_done += 1
+        self.progress.bytes_done += _transfer_size(op) - self._partial.pop(op.path, 0)
+        self.on_progress(self.progress)
+        self.on_file(op.path, "failed", _size(op), FileNews(reason=failures.reason(failure)))
+        return True
 
     async def _run_batch(self, ops: list[Upload], result: CycleResult) -> int:
         """Upload small files together: one request, one cloud transaction, one local
@@ -432,16 +507,27 @@ class ProjectSync:
         reference whose content the cloud turns out not to hold is sent again with its
         bytes. Returns how many went stale."""
         async with self.transfers:
-            files, changed = await asyncio.to_thread(self._read_batch, ops)
+            files, changed, unreadable = await asyncio.to_thread(self._read_batch, ops)
             sent = [op for op in ops if op.path in files]
-            outcomes = (
-                await self.client.upload_batch(self.project_id, list(files.values()))
-                if files
-                else []
-            )
+            try:
+                outcomes: list[FileVersion | CloudError] = (
+                    await self.client.upload_batch(self.project_id, list(files.values()))
+                    if files
+                    else []
+                )
+            except CloudError as exc:
+                if failures.path_error(exc) is None:
+                    raise
+                # refused as a whole for a reason of its own: one by one, each fails alone
+                log.info("project-filebrowser: a batch was refused (%s); sending one by one", exc)
+                outcomes, one_by_one, sent = [], sent, []
+            else:
+                one_by_one = []
+        for op, exc in unreadable:
+            self._failed(op, exc)
         done: list[tuple[Upload, FileVersion]] = []
         stale: list[str] = list(changed)
-        resend: list[Upload] = []
+        resend: list[Upload] = list(one_by_one)
         failure: CloudError | None = None
         for op, outcome in zip(sent, outcomes, strict=True):
             if isinstance(outcome, FileVersion):
@@ -450,7 +536,7 @@ class ProjectSync:
                 resend.append(op)
             elif _stale_reply(outcome):
                 stale.append(op.path)
-            else:
+            elif not self._failed(op, outcome):
                 failure = failure or outcome
         with self.store.write() as session:
             state.set_remote_many(session, self.project_id, (v for _op, v in done))
@@ -497,10 +583,14 @@ class ProjectSync:
         self.progress.bytes_done += step
         self.on_progress(self.progress)
 
-    def _read_batch(self, ops: list[Upload]) -> tuple[dict[str, BatchFile], list[str]]:
-        """The bytes of each file as the scan saw it; files changed since are left out."""
+    def _read_batch(
+        self, ops: list[Upload]
+    ) -> tuple[dict[str, BatchFile], list[str], list[tuple[Upload, OSError]]]:
+        """The bytes of each file as the scan saw it; files changed since are left out, and
+        so are files that cannot be read (with why)."""
         files: dict[str, BatchFile] = {}
         changed: list[str] = []
+        unreadable: list[tuple[Upload, OSError]] = []
         for op in ops:
             local = op.local
             # By reference, no bytes are read: an unchanged lstat vouches for the scan's hash,
@@ -515,12 +605,15 @@ class ProjectSync:
             except (LocalChanged, FileNotFoundError):
                 changed.append(op.path)
                 continue
+            except OSError as exc:
+                unreadable.append((op, exc))
+                continue
             if data is not None and len(data) != local.size:
                 changed.append(op.path)
                 continue
             mtime = None if is_folder_marker(op.path) else local.mtime_ns
             files[op.path] = BatchFile(op.path, data, local.sha256, local.size, op.if_match, mtime)
-        return files, changed
+        return files, changed, unreadable
 
     async def _apply(self, op: Operation, result: CycleResult) -> None:
         pid = self.project_id

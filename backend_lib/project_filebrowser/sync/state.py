@@ -261,9 +261,7 @@ def _effects(changes: Iterable[Change]) -> Iterator[tuple[str, RemoteFile | Chan
         yield change.path, RemoteFile(change.path, change.revision, change.sha256, change.size)
 
 
-def fold_changes(
-    tree: RemoteTree, confirmed: dict[str, str], changes: Iterable[Change]
-) -> None:
+def fold_changes(tree: RemoteTree, confirmed: dict[str, str], changes: Iterable[Change]) -> None:
     """Fold a page of the change feed into an in-memory remote tree and its confirmed
     deletes, path -> who (a dry run's)."""
     for path, effect in _effects(changes):

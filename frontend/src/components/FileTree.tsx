@@ -50,12 +50,14 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
     setClosed(actions.folders.closedFolders(project.id));
   };
 
-  const pending = counts.pending_push + counts.pending_pull + counts.deleted_locally;
+  const pending =
+    counts.pending_push + counts.pending_pull + counts.deleted_locally + counts.failed;
   // conflicts, not paths: a conflict's path and its copy are one
   const conflicts = openConflicts(state, project.id).length;
   const summary = [
     filtering ? `${entries.length} of ${plural(all.length, 'file')}` : plural(all.length, 'file'),
     !filtering && pending > 0 ? `${pending} pending` : '',
+    !filtering && counts.failed > 0 ? `${counts.failed} failed` : '',
     !filtering && conflicts > 0 ? plural(conflicts, 'conflict') : ''
   ]
     .filter(Boolean)

@@ -13,6 +13,7 @@ import * as React from 'react';
 import {
   conflictIcon,
   deletedIcon,
+  failedIcon,
   ignoredIcon,
   pullIcon,
   pushIcon,
@@ -39,7 +40,8 @@ export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
   conflict: conflictIcon,
   ignored: ignoredIcon,
   deleted_locally: deletedIcon,
-  skipped: ignoredIcon
+  skipped: ignoredIcon,
+  failed: failedIcon
 };
 
 export const FILE_STATE_LABEL: Record<FileState, string> = {
@@ -49,7 +51,8 @@ export const FILE_STATE_LABEL: Record<FileState, string> = {
   conflict: 'Conflict: both sides changed',
   ignored: 'Ignored: not synced',
   deleted_locally: 'Deleted on this machine, still in the cloud',
-  skipped: 'Skipped: stays on this machine, not synced'
+  skipped: 'Skipped: stays on this machine, not synced',
+  failed: 'Failed to sync; tried again automatically, or now with Sync'
 };
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -167,7 +170,7 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
           role={project.status === 'error' ? 'alert' : 'status'}
         >
           {project.status === 'offline' ? offlineSentence(project) : project.error}
-          {project.status === 'paused' && (
+          {project.status === 'paused' && !project.folder_missing && (
             <div className="jp-pfb-pausedActions">
               <Button
                 small
