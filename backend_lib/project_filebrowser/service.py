@@ -65,7 +65,7 @@ from .sync.planner import (
     ResolveConflict,
     Upload,
 )
-from .sync.project import ProjectSync
+from .sync.project import ProjectSync, pending_states
 from .sync.scanner import skip_reason
 from .sync.trees import SyncedTree, is_folder_marker, is_safe_path, shown
 
@@ -487,7 +487,9 @@ class ProjectFileBrowserService:
         )
 
     async def files(self, project_id: str) -> list[FileEntry]:
-        plan, scanned = await self._syncer(project_id).plan()
+        """Every path of the project and its state, by the engine's own table; a look that
+        writes nothing (not even the scan's index: that is the engine's, under its lock)."""
+        plan, scanned = await self._syncer(project_id).plan(save_index=False)
         with self.require_store().read() as session:
             conflicted = {
                 path
@@ -506,19 +508,16 @@ class ProjectFileBrowserService:
             entries[path] = FileEntry(path=path, size=local.size, state="synced")
         for path, remote_file in remote.items():
             entries.setdefault(path, FileEntry(path=path, size=remote_file.size, state="synced"))
-        for op in plan.operations:
-            if isinstance(op, DeleteRemote):
-                state_name = "deleted_locally"
-            elif isinstance(op, Upload | MoveRemote):
-                state_name = "pending_push"
-            elif isinstance(op, Download | DeleteLocal):
-                state_name = "pending_pull"
-            elif isinstance(op, ResolveConflict):
-                state_name = "conflict"
-            else:
+        for path, state_name, size in pending_states(plan.operations):
+            if state_name == "deleted":
+                entries.pop(path, None)
                 continue
-            size = entries[op.path].size if op.path in entries else 0
-            entries[op.path] = FileEntry(path=op.path, size=size, state=state_name)  # type: ignore[arg-type]
+            known = entries[path].size if path in entries else 0
+            entries[path] = FileEntry(
+                path=path,
+                size=known if size is None else size,
+                state=state_name,  # type: ignore[arg-type]
+            )
         for path in conflicted & entries.keys():
             entries[path] = entries[path].model_copy(update={"state": "conflict"})
         waiting = {path for op in plan.operations for path in failures.paths_of(op)}
@@ -563,6 +562,20 @@ class ProjectFileBrowserService:
             row = session.get(Conflict, conflict_id)
             if row is None:
                 raise _not_found(f"conflict {conflict_id}")
+            project_id = row.project_id
+        # under the project's lock: no sync of it runs while its files change here
+        async with manager.project_lock(project_id):
+            model = await self._resolve_locked(conflict_id, keep)
+        manager.request_sync(project_id, user=True)
+        return model
+
+    async def _resolve_locked(
+        self, conflict_id: int, keep: Literal["local", "remote", "both"]
+    ) -> ConflictModel:
+        with self.require_store().read() as session:
+            row = session.get(Conflict, conflict_id)
+            if row is None:
+                raise _not_found(f"conflict {conflict_id}")
             if row.resolved:
                 raise ServiceError(409, "already_resolved", f"conflict {conflict_id} is resolved")
             project = self._local_project(row.project_id)
@@ -585,9 +598,7 @@ class ProjectFileBrowserService:
             conflict = session.get(Conflict, conflict_id)
             assert conflict is not None
             conflict.resolved, conflict.resolution, conflict.resolved_at = True, keep, utcnow()
-            model = ConflictModel.model_validate(conflict)
-        manager.request_sync(row.project_id, user=True)
-        return model
+            return ConflictModel.model_validate(conflict)
 
     async def keep_copy(
         self,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -213,3 +215,27 @@ def test_a_sync_with_nothing_to_do_skips_the_service(cloud: ServerThread, tmp_pa
         row.status = "paused"
     assert up_to_date(*args) is None
     store.dispose()
+
+
+def test_status_is_a_look_that_writes_nothing(cloud: ServerThread, tmp_path: Path) -> None:
+    """``status`` (the service's file list) shows a change the engine has not seen yet, and
+    leaves the state DB exactly as it was: the index is the engine's, written under its lock."""
+    a, _token = logged_in(cloud, tmp_path)
+    assert a("create", "demo").returncode == 0
+    folder = a.root / "projects" / "demo"
+    (folder / "kept.txt").write_text("synced")
+    assert a("sync", "demo").returncode == 0
+    (folder / "new.txt").write_text("not synced yet")
+    (folder / "kept.txt").write_text("edited, same size?")
+    time.sleep(2.1)  # old enough for the index to trust them: a scan would record them
+
+    def dump() -> list[str]:
+        path = a.db.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return [line for line in db.iterdump() if "jobs" not in line]
+
+    before = dump()
+    run = a("status")
+    assert run.returncode == 0, run.stderr
+    assert "pending_push  new.txt" in run.stdout and "pending_push  kept.txt" in run.stdout
+    assert dump() == before

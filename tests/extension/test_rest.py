@@ -12,6 +12,7 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from project_filebrowser.service import ProjectFileBrowserService
+from project_filebrowser.sync.lock import ProjectLock
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
@@ -181,3 +182,44 @@ async def test_names_and_paths_are_checked(
     assert not (jp_root_dir.parent / "outside").exists()
     big = {"local_path": "x" * (2 << 20)}
     assert (await error_of(jp_fetch, "POST", "projects", project["id"], "link", body=big))[0] == 413
+
+
+async def test_resolving_a_conflict_waits_for_the_projects_sync(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    """A resolution changes the project's files under its lock: while a sync (here, another
+    process: its lock) holds the project, nothing is touched; then the resolution runs."""
+    project = await call(jp_fetch, "POST", "projects", body={"name": "held"})
+    folder = jp_root_dir / "projects" / "held"
+    assert service.manager is not None and service.client is not None
+    service.manager.watcher.unwatch(project["id"])  # type: ignore[union-attr]
+    (folder / "doc.txt").write_text("base")
+    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    [doc] = [v for v in await service.client.files(project["id"]) if v.path == "doc.txt"]
+    await service.client.upload(project["id"], "doc.txt", b"theirs", if_match=doc.revision)
+    (folder / "doc.txt").write_text("mine")
+    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    [conflict] = (await call(jp_fetch, "GET", "conflicts"))["items"]
+    copy = folder / conflict["conflict_path"]
+
+    lock = ProjectLock(service.lock_dir, project["id"])
+    assert lock.try_acquire()
+    try:
+        resolving = asyncio.ensure_future(
+            call(
+                jp_fetch,
+                "POST",
+                "conflicts",
+                str(conflict["id"]),
+                "resolve",
+                body={"keep": "local"},
+            )
+        )
+        await asyncio.sleep(1.0)
+        assert not resolving.done()  # waits for the lock
+        assert (folder / "doc.txt").read_text() == "theirs" and copy.read_text() == "mine"
+    finally:
+        lock.release()
+    resolved = await asyncio.wait_for(resolving, 30)
+    assert resolved["resolved"] is True
+    assert (folder / "doc.txt").read_text() == "mine" and not copy.exists()

@@ -19,6 +19,7 @@ from project_filebrowser.sync.planner import (
     Upload,
     plan,
 )
+from project_filebrowser.sync.project import pending_states
 from project_filebrowser.sync.trees import BaseEntry, LocalFile, RemoteFile, folder_marker
 
 P = "notebooks/a.ipynb"
@@ -313,4 +314,23 @@ def test_the_conflict_policy_says_what_a_conflict_keeps(policy: str, keep: str) 
     )
     assert result.operations == [
         ResolveConflict(P, local("mine"), remote("theirs", "r2"), keep=keep)
+    ]
+
+
+def test_every_step_shows_one_state_wherever_it_is_shown() -> None:
+    """One table from a planned step to its path's state, for the file list, the websocket
+    and the CLI alike: equal bytes on both sides are synced, a path gone from both is gone."""
+    steps = [
+        RecordBase(P, local("same"), remote("same", "r1")),
+        ForgetBase("gone.txt"),
+        Upload("up.txt", local("u", "up.txt"), None),
+        Download("down.txt", remote("d", "r1", "down.txt"), None),
+        DeleteRemote("deleted-here.txt", "r1"),
+    ]
+    assert pending_states(steps) == [
+        (P, "synced", len("same")),
+        ("gone.txt", "deleted", None),
+        ("up.txt", "pending_push", 1),
+        ("down.txt", "pending_pull", 1),
+        ("deleted-here.txt", "deleted_locally", None),
     ]

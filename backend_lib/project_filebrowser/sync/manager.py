@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -316,6 +317,23 @@ class SyncManager:
             handle.task = asyncio.create_task(self._run(handle))
             # wait() neither raises the job's own cancellation nor swallows this worker's
             await asyncio.wait({handle.task})
+
+    @contextlib.asynccontextmanager
+    async def project_lock(self, project_id: str) -> AsyncIterator[None]:
+        """Hold the project's lock (the one every sync of it holds, in this process or
+        another) for a change to its files outside a sync: a conflict resolution."""
+        lock = ProjectLock(self.lock_dir, project_id)
+        await lock.acquire(
+            on_wait=lambda holder: log.info(
+                "project-filebrowser: waiting for the sync of %s (%s) to finish",
+                project_id,
+                holder,
+            )
+        )
+        try:
+            yield
+        finally:
+            lock.release()
 
     async def _run(self, handle: JobHandle) -> None:
         project_id = handle.model.project_id

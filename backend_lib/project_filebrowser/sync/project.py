@@ -189,6 +189,12 @@ def pending_states(operations: list[Operation]) -> list[tuple[str, str, int | No
 
 
 def _pending_state(op: Operation) -> str:
+    """The one table from a planned step to the state its path shows (the file list, the
+    websocket and the CLI all use it)."""
+    if isinstance(op, RecordBase):  # both sides already hold the same bytes
+        return "synced"
+    if isinstance(op, ForgetBase):  # gone from both sides: only the record is left
+        return "deleted"
     if isinstance(op, ResolveConflict):
         return "conflict"
     if isinstance(op, DeleteRemote):
@@ -320,7 +326,11 @@ class ProjectSync:
                 news = FileNews(reason=failures.reason(failure))
                 self.on_file(failure.path, "failed", None, news)
 
-    async def plan(self, *, restore_deletes: bool = False) -> tuple[Plan, ScanResult]:
+    async def plan(
+        self, *, restore_deletes: bool = False, save_index: bool = True
+    ) -> tuple[Plan, ScanResult]:
+        """Scan and plan. ``save_index=False`` is a pure look (a file list, a status): it
+        writes nothing, so it may run outside the project lock."""
         with self.store.read() as session:
             synced = state.load_synced(session, self.project_id)
             remote = state.load_remote(session, self.project_id)
@@ -330,7 +340,7 @@ class ProjectSync:
             self._failures = failures.load(session, self.project_id)
         rules = IgnoreRules.for_project(self.root)
         scanned, present = await self._scan(index, rules)
-        if present and scanned.tree != index:
+        if save_index and present and scanned.tree != index:
             with self.store.write() as session:
                 state.save_index(session, self.project_id, index, scanned.tree)
         return self._plan(scanned, present, remote, synced, rules, restore_deletes), scanned
