@@ -90,22 +90,28 @@ async def test_create_sync_list_unlink_link(
     assert (jp_root_dir / "elsewhere" / "d" / "notes.md").read_text() == "# hello"
 
 
-async def test_conflict_is_listed_and_resolved(
-    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
-) -> None:
-    project = await call(jp_fetch, "POST", "projects", body={"name": "clash"})
-    folder = jp_root_dir / "projects" / "clash"
+async def _conflicted(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, root: Path, name: str
+) -> tuple[dict[str, Any], Path]:
+    """A project whose ``doc.txt`` another machine and this one both edited: a conflict."""
+    project = await call(jp_fetch, "POST", "projects", body={"name": name})
+    folder = root / "projects" / name
     assert service.manager is not None and service.client is not None
     service.manager.watcher.unwatch(project["id"])  # type: ignore[union-attr]
     (folder / "doc.txt").write_text("base")
     await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
-
-    # another machine pushes an edit; this one edits too
-    versions = await service.client.files(project["id"])
-    [doc] = [v for v in versions if v.path == "doc.txt"]
+    [doc] = [v for v in await service.client.files(project["id"]) if v.path == "doc.txt"]
     await service.client.upload(project["id"], "doc.txt", b"theirs", if_match=doc.revision)
     (folder / "doc.txt").write_text("mine")
     await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    return project, folder
+
+
+async def test_conflict_is_listed_and_resolved(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    project, folder = await _conflicted(service, jp_fetch, jp_root_dir, "clash")
+    assert service.manager is not None and service.client is not None
 
     conflicts = await call(jp_fetch, "GET", "conflicts", params={"project_id": project["id"]})
     [conflict] = conflicts["items"]
@@ -189,16 +195,7 @@ async def test_resolving_a_conflict_waits_for_the_projects_sync(
 ) -> None:
     """A resolution changes the project's files under its lock: while a sync (here, another
     process: its lock) holds the project, nothing is touched; then the resolution runs."""
-    project = await call(jp_fetch, "POST", "projects", body={"name": "held"})
-    folder = jp_root_dir / "projects" / "held"
-    assert service.manager is not None and service.client is not None
-    service.manager.watcher.unwatch(project["id"])  # type: ignore[union-attr]
-    (folder / "doc.txt").write_text("base")
-    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
-    [doc] = [v for v in await service.client.files(project["id"]) if v.path == "doc.txt"]
-    await service.client.upload(project["id"], "doc.txt", b"theirs", if_match=doc.revision)
-    (folder / "doc.txt").write_text("mine")
-    await settle(service, await call(jp_fetch, "POST", "projects", project["id"], "sync"))
+    project, folder = await _conflicted(service, jp_fetch, jp_root_dir, "held")
     [conflict] = (await call(jp_fetch, "GET", "conflicts"))["items"]
     copy = folder / conflict["conflict_path"]
 
