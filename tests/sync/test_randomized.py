@@ -24,6 +24,7 @@ import asyncio
 import hashlib
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,9 @@ class World:
         root = self.roots[n]
         away = root.with_name("away")
         before = self.cloud_files()
+        while (now := self.cloud_files()) != before:  # a crashed sync's last request lands
+            before = now
+            time.sleep(0.2)
         with self.stores[n].read() as session:
             synced_before = bool(state.load_synced(session, self.project_id))
         root.rename(away)

@@ -132,7 +132,7 @@ class SyncManager:
         if self._stream_factory is not None:
             self.stream = self._stream_factory(
                 projects=lambda: list(self._linked_folders()),
-                on_change=lambda pid: self.request_sync(pid, user=False),
+                on_change=self._on_remote_change,
                 on_state=self._on_stream_state,
                 on_projects=self.publish_cloud_projects,
             )
@@ -176,6 +176,12 @@ class SyncManager:
         return {pid: self.root_dir / path for pid, path in rows}
 
     # -- hooks ------------------------------------------------------------------------------
+
+    def _on_remote_change(self, project_id: str) -> None:
+        try:
+            self.request_sync(project_id, user=False)
+        except KeyError:  # unlinked while the cloud announced a change of it: nothing to do
+            log.debug("project-filebrowser: change of unlinked project %s ignored", project_id)
 
     async def _on_local_change(self, project_id: str) -> None:
         self.request_sync(project_id, user=False)
