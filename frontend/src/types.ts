@@ -29,6 +29,9 @@ export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** Which side a conflict resolution keeps. */
 export type Keep = 'local' | 'remote' | 'both';
 
+/** What a project's conflicts become: a conflict copy (`keep-both`), or a side. */
+export type ConflictPolicy = 'keep-both' | 'newer' | 'local' | 'remote';
+
 /** A cloud project linked to a folder on this server. */
 export interface ILocalProject {
   id: string;
@@ -47,6 +50,8 @@ export interface ILocalProject {
   cloud_url?: string;
   /** Paused because the project folder is missing: nothing to confirm, restore or unlink. */
   folder_missing?: boolean;
+  /** What this project's conflicts become (`project-filebrowser policy`). */
+  conflict_policy?: ConflictPolicy;
 }
 
 /** A project as the cloud Projects service describes it. */
