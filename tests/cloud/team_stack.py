@@ -34,6 +34,8 @@ from typing import NoReturn
 
 import pytest
 
+from support.ports import free_port
+
 PG_BIN_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin")
 S3_KEY, S3_SECRET, S3_REGION = "testing", "testing", "us-east-1"
 
@@ -47,12 +49,6 @@ def unavailable(reason: str) -> NoReturn:
     if require_team_stack():
         pytest.fail(f"team stack required (PFB_REQUIRE_TEAM_STACK=1) but {reason}", False)
     pytest.skip(f"team stack unavailable: {reason}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pg_bin(name: str) -> str | None:

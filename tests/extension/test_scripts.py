@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from support.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 JUPYTER = Path(sys.executable).with_name("jupyter")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _checkout(tmp: Path) -> Path:
@@ -64,7 +58,7 @@ def test_lab_roots_jupyter_outside_the_checkout_and_says_how_to_reach_and_stop_i
     checkout = _checkout(tmp_path)
     home = tmp_path / "home"
     home.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "HOME": str(home),

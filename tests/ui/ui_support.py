@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 
 from support.cloud import ServerThread, start_server
+from support.ports import free_port
 
 CHROMIUM = Path(os.environ.get("PROJECT_FILEBROWSER_CHROMIUM", "/usr/bin/chromium"))
 REPO = Path(__file__).resolve().parents[2]
@@ -28,20 +28,13 @@ JUPYTER = str(Path(sys.executable).with_name("jupyter"))
 START_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Lab:
     """A running `jupyter lab` on loopback with its own root, config, data and state DB."""
 
     root: Path
     home: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
     log: Path | None = None
