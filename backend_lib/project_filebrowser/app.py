@@ -9,9 +9,11 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, CaselessStrEnum, Float, Integer, TraitError, Unicode, default, validate
 
 from . import handlers
+from . import settings as defaults
 from ._version import __version__
 from .credentials import TOKEN_ENV
-from .service import ProjectFileBrowserService, Settings
+from .service import ProjectFileBrowserService
+from .settings import Settings
 from .store.engine import DB_URL_ENV, JOURNAL_MODES, default_db_url, resolve_db_url
 
 
@@ -33,16 +35,18 @@ class ProjectFileBrowser(ExtensionApp):
     )
     db_journal_mode = CaselessStrEnum(
         JOURNAL_MODES,
-        default_value="WAL",
+        default_value=defaults.DB_JOURNAL_MODE,
         config=True,
         help="SQLite journal mode of the state DB. Use DELETE on NFS home directories, "
         "where WAL is unreliable.",
     )
     db_backup_before_upgrade = Bool(
-        True, config=True, help="Copy the SQLite state DB aside before migrating it."
+        defaults.DB_BACKUP_BEFORE_UPGRADE,
+        config=True,
+        help="Copy the SQLite state DB aside before migrating it.",
     )
     projects_dir = Unicode(
-        "projects",
+        defaults.PROJECTS_DIR,
         config=True,
         help="Folder, relative to the server's root_dir, where projects live.",
     )
@@ -56,16 +60,22 @@ class ProjectFileBrowser(ExtensionApp):
         config=True, help=f"API token for the Projects service; also read from {TOKEN_ENV}."
     )
     debounce_seconds = Float(
-        0.2, config=True, help="Quiet time before a burst of local file events is synced."
+        defaults.DEBOUNCE_SECONDS,
+        config=True,
+        help="Quiet time before a burst of local file events is synced.",
     )
     full_rescan_seconds = Float(
-        600.0, config=True, help="Period of the backstop full rescan of every linked project."
+        defaults.FULL_RESCAN_SECONDS,
+        config=True,
+        help="Period of the backstop full rescan of every linked project.",
     )
     max_concurrent_transfers = Integer(
-        4, config=True, help="How many uploads and downloads may run at once."
+        defaults.MAX_CONCURRENT_TRANSFERS,
+        config=True,
+        help="How many uploads and downloads may run at once.",
     )
     max_delete_fraction = Float(
-        0.5,
+        defaults.MAX_DELETE_FRACTION,
         config=True,
         help="A sync plan deleting more than this share of a project pauses it and asks.",
     )

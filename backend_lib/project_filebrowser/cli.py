@@ -146,7 +146,8 @@ def _service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None
 
 def _open_service(db_url: str | None, root: Path | None) -> Any:
     from . import credentials
-    from .service import ProjectFileBrowserService, ServiceError, Settings
+    from .service import ProjectFileBrowserService, ServiceError
+    from .settings import Settings
 
     login = credentials.load()
     if login is None:
@@ -155,16 +156,9 @@ def _open_service(db_url: str | None, root: Path | None) -> Any:
         )
     settings = Settings(
         db_url=resolve_db_url(db_url),
-        db_journal_mode="WAL",
-        db_backup_before_upgrade=True,
         root_dir=str((root or Path.cwd()).resolve()),
-        projects_dir="projects",
         cloud_url=login.url,
         cloud_token=login.token,
-        debounce_seconds=0.2,
-        full_rescan_seconds=600.0,
-        max_concurrent_transfers=4,
-        max_delete_fraction=0.5,
     )
     service = ProjectFileBrowserService(settings)
     service.open_store()

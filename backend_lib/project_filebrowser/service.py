@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +46,7 @@ from .schemas import (
     SyncPlan,
     WatcherStatus,
 )
+from .settings import Settings
 from .store import Store
 from .store.engine import redact_url, sqlite_path
 from .store.migrate import DatabaseTooNewError, MigrationError, head_revision, upgrade
@@ -68,24 +68,6 @@ from .sync.planner import (
 from .sync.project import ProjectSync, pending_states
 from .sync.scanner import skip_reason
 from .sync.trees import SyncedTree, is_folder_marker, is_safe_path, shown
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The extension's settings in force, resolved from traitlets and the environment."""
-
-    db_url: str
-    db_journal_mode: str
-    db_backup_before_upgrade: bool
-    root_dir: str
-    projects_dir: str
-    cloud_url: str
-    cloud_token: str
-    debounce_seconds: float
-    full_rescan_seconds: float
-    max_concurrent_transfers: int
-    max_delete_fraction: float
-    watch: bool = True
 
 
 class ServiceError(Exception):

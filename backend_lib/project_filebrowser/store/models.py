@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..settings import CONFLICT_POLICY
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -79,7 +81,7 @@ class LocalProjectRow(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # what a conflict becomes: keep-both (a conflict copy) | newer | local | remote
     conflict_policy: Mapped[str] = mapped_column(
-        String(16), default="keep-both", server_default="keep-both"
+        String(16), default=CONFLICT_POLICY, server_default=CONFLICT_POLICY
     )
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from .. import settings as defaults
 from ..cloud.client import CloudClient, CloudError
 from ..cloud.stream import ChangeStream
 from ..events import EventBus
@@ -77,10 +78,10 @@ class SyncManager:
         root_dir: Path,
         lock_dir: Path,
         bus: EventBus,
-        max_concurrent_transfers: int = 4,
-        max_delete_fraction: float = 0.5,
-        debounce_seconds: float = 0.2,
-        full_rescan_seconds: float = 600.0,
+        max_concurrent_transfers: int = defaults.MAX_CONCURRENT_TRANSFERS,
+        max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
+        debounce_seconds: float = defaults.DEBOUNCE_SECONDS,
+        full_rescan_seconds: float = defaults.FULL_RESCAN_SECONDS,
         stream: Callable[..., ChangeStream] | None = None,
         watch: bool = True,
         on_stream_state: Callable[[bool], None] = lambda _connected: None,

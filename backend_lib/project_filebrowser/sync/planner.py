@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 
+from .. import settings as defaults
 from .trees import (
     BaseEntry,
     LocalFile,
@@ -323,12 +324,12 @@ def plan(
     synced: SyncedTree,
     *,
     is_ignored: Callable[[str], bool] = lambda _path: False,
-    max_delete_fraction: float = 0.5,
+    max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
     max_deletes: int | None = None,
     confirmed_deletes: Collection[str] = frozenset(),
     restore_local_deletes: bool = False,
     root_present: bool = True,
-    conflict_policy: str = "keep-both",
+    conflict_policy: str = defaults.CONFLICT_POLICY,
 ) -> Plan:
     """Compare the three trees path by path and return the operations, sorted by path.
     ``root_present=False``: the project folder itself is missing (``local`` is then empty);

@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
+from .. import settings as defaults
 from ..cloud.client import (
     BatchFile,
     ChangePage,
@@ -225,7 +226,7 @@ class ProjectSync:
         client: CloudClient,
         store: Store,
         transfers: asyncio.Semaphore,
-        max_delete_fraction: float = 0.5,
+        max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
         max_deletes: int | None = None,
         on_progress: Callable[[Progress], None] = lambda _p: None,
         on_file: Callable[[str, str, int | None, FileNews], None] = (
@@ -247,7 +248,9 @@ class ProjectSync:
         self._emptied: set[Path] = set()
         self._confirmed: dict[str, str] = {}  # cloud deletes confirmed elsewhere: path -> who
         self._confirmed_by_user = False  # this run's deletes passed the guard by a person
-        self._policy = "keep-both"  # the project's conflict policy, read with the trees
+        self._policy = (
+            defaults.CONFLICT_POLICY
+        )  # the project's conflict policy, read with the trees
         # bytes of each running transfer counted so far, and the size it may reach
         self._partial: dict[str, int] = {}
         self._expected: dict[str, int] = {}

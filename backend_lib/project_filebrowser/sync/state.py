@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from .. import settings as defaults
 from ..cloud.client import Change, FileVersion
 from ..store.models import (
     Base,
@@ -306,7 +307,7 @@ def apply_changes(session: Session, project_id: str, changes: Iterable[Change]) 
 
 def load_conflict_policy(session: Session, project_id: str) -> str:
     row = session.get(LocalProjectRow, project_id)
-    return row.conflict_policy if row is not None else "keep-both"
+    return row.conflict_policy if row is not None else defaults.CONFLICT_POLICY
 
 
 def load_confirmed(session: Session, project_id: str) -> dict[str, str]:
