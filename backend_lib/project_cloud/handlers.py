@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
@@ -31,17 +30,19 @@ from tornado.iostream import StreamClosedError
 
 from . import schemas
 from .blobs import SHA256_RE, BlobWriter, ChecksumMismatch
-from .service import (
-    CloudService,
+from .errors import (
     InvalidPathError,
     InvalidRequest,
+    MethodNotAllowed,
     NotFound,
-    Preconditions,
-    Principal,
     ServiceError,
+    ShuttingDown,
     TooLarge,
     Unauthorized,
+    error_body,
+    generic_code,
 )
+from .service import CloudService, Preconditions, Principal
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +89,6 @@ class AppContext:
         return not self.in_flight
 
 
-class MethodNotAllowed(ServiceError):
-    status, code = 405, "method_not_allowed"
-
-
-class ShuttingDown(ServiceError):
-    status, code = 503, "shutting_down"
-
-    def __init__(self) -> None:
-        super().__init__("the service is shutting down; try again in a moment")
-
-
 class ApiError(tornado.web.HTTPError):
     """An error reply with the contract's body."""
 
@@ -110,25 +100,6 @@ class ApiError(tornado.web.HTTPError):
     @classmethod
     def from_service(cls, err: ServiceError) -> ApiError:
         return cls(err.status, err.code, err.message)
-
-
-_DEFAULT_CODES = {
-    400: "invalid_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    411: "length_required",
-    412: "precondition_failed",
-    413: "body_too_large",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-
-def error_body(code: str, message: str) -> bytes:
-    return json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
 
 
 def _model_json(model: BaseModel) -> bytes:
@@ -310,11 +281,11 @@ class BaseHandler(tornado.web.RequestHandler):
         if isinstance(exc, ApiError):
             code, message = exc.code, exc.message
         elif isinstance(exc, tornado.web.HTTPError):
-            code = _DEFAULT_CODES.get(status_code, "error")
+            code = generic_code(status_code)
             message = exc.log_message or HTTPStatus(status_code).phrase
             message = message % exc.args if exc.args else message
         else:
-            code = _DEFAULT_CODES.get(status_code, "error")
+            code = generic_code(status_code)
             message = (
                 "the server failed; the error is logged"
                 if status_code >= 500

@@ -49,6 +49,17 @@ from sqlalchemy.orm import Session
 from . import schemas
 from .blobs import BlobStore, PackEntry
 from .db import read_session, write_session
+from .errors import (
+    Conflict,
+    Forbidden,
+    InvalidPathError,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    ServiceError,
+    TooLarge,
+    Unauthorized,
+)
 from .models import (
     Checkpoint,
     Collaborator,
@@ -68,52 +79,6 @@ MAX_BATCH_ITEMS = 1000
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 TOKEN_PREFIX = "pfc_"
-
-# --- errors -------------------------------------------------------------------------------
-
-
-class ServiceError(Exception):
-    status: int = 400
-    code: str = "invalid_request"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-
-class InvalidRequest(ServiceError):
-    status, code = 400, "invalid_request"
-
-
-class InvalidPathError(ServiceError):
-    status, code = 400, "invalid_path"
-
-
-class Unauthorized(ServiceError):
-    status, code = 401, "unauthorized"
-
-
-class Forbidden(ServiceError):
-    status, code = 403, "forbidden"
-
-
-class NotFound(ServiceError):
-    status, code = 404, "not_found"
-
-
-class Conflict(ServiceError):
-    status, code = 409, "already_exists"
-
-
-class PreconditionFailed(ServiceError):
-    status, code = 412, "precondition_failed"
-
-
-class TooLarge(ServiceError):
-    status, code = 413, "file_too_large"
-
 
 # --- small value types --------------------------------------------------------------------
 
