@@ -23,10 +23,10 @@ from sqlalchemy import select
 from project_cloud.schemas import project_name_problem
 
 from ._version import __version__
-from .cloud.client import CloudClient, CloudError, NotFound
 from .cloud.stream import ChangeStream
 from .events import EventBus
 from .memory import limit_heap_growth
+from .remotes import NotFound, Remote, RemoteError, open_remote
 from .schemas import (
     CloudProject,
     CloudStatus,
@@ -92,7 +92,7 @@ def _count_files(folder: Path) -> int:
     return sum(len(files) for _dir, _dirs, files in os.walk(folder))
 
 
-def _from_cloud(exc: CloudError) -> ServiceError:
+def _from_cloud(exc: RemoteError) -> ServiceError:
     if exc.code == "unreachable":
         return ServiceError(503, "cloud_unreachable", exc.message)
     status = exc.status if 400 <= exc.status < 500 else 502
@@ -110,7 +110,7 @@ class ProjectFileBrowserService:
         self.cloud_url = settings.cloud_url
         self.cloud_user: str | None = None
         self.cloud_error: str | None = None
-        self.client: CloudClient | None = None
+        self.client: Remote | None = None
         self.manager: SyncManager | None = None
         self._embedded: object | None = None  # project_cloud.server.CloudServer
         self._user_check: asyncio.Task[None] | None = None
@@ -150,7 +150,7 @@ class ProjectFileBrowserService:
                 self.cloud_error = f"the embedded cloud could not start: {exc}"
                 self.log.exception("project-filebrowser: %s", self.cloud_error)
                 return
-        self.client = CloudClient(self.cloud_url, token, max_retries=3)
+        self.client = open_remote(self.cloud_url, token, max_retries=3)
         if background:
             await self._check_cloud_user()
         else:  # the one-shot CLI: the first job's requests need not wait for this one
@@ -180,7 +180,7 @@ class ProjectFileBrowserService:
         assert self.client is not None
         try:
             self.cloud_user = await self.client.user()
-        except CloudError as exc:
+        except RemoteError as exc:
             self.cloud_error = str(exc)
             self.log.warning("project-filebrowser: cloud %s: %s", self.cloud_url, exc)
         else:
@@ -225,7 +225,7 @@ class ProjectFileBrowserService:
             raise self.db_error or ServiceError(503, "database_closed", "the state DB is closed")
         return self.store
 
-    def require_manager(self) -> tuple[SyncManager, CloudClient]:
+    def require_manager(self) -> tuple[SyncManager, Remote]:
         self.require_store()
         if self.manager is None or self.client is None:
             if self.cloud_error:
@@ -281,7 +281,7 @@ class ProjectFileBrowserService:
         if scope == "cloud":
             try:
                 return await client.projects()
-            except CloudError as exc:
+            except RemoteError as exc:
                 raise _from_cloud(exc) from exc
         with self.require_store().read() as session:
             ids = list(session.scalars(select(LocalProjectRow.id).order_by(LocalProjectRow.name)))
@@ -324,7 +324,7 @@ class ProjectFileBrowserService:
             )
         try:
             cloud = await client.create_project(name, title, description)
-        except CloudError as exc:
+        except RemoteError as exc:
             if exc.status == 409:  # the cloud's generic "conflict" is no sync conflict
                 raise ServiceError(409, "name_taken", exc.message) from exc
             raise _from_cloud(exc) from exc
@@ -337,7 +337,7 @@ class ProjectFileBrowserService:
                 raise ServiceError(409, "already_linked", f"project {project_id} is already linked")
         try:
             cloud = await client.project(project_id)
-        except CloudError as exc:
+        except RemoteError as exc:
             raise _from_cloud(exc) from exc
         folder = self._folder(local_path, cloud.name)
         self._check_folder_free(folder)
@@ -381,13 +381,13 @@ class ProjectFileBrowserService:
         _, client = self.require_manager()
         try:
             await client.project(project_id)  # 404 before anything changes
-        except CloudError as exc:
+        except RemoteError as exc:
             raise _from_cloud(exc) from exc
         with self.require_store().read() as session:
             linked = session.get(LocalProjectRow, project_id) is not None
         try:
             await client.delete_project(project_id)
-        except CloudError as exc:
+        except RemoteError as exc:
             raise _from_cloud(exc) from exc
         if linked:
             self.unlink(project_id)
@@ -451,7 +451,7 @@ class ProjectFileBrowserService:
         )
         try:
             plan, synced = await syncer.preview()
-        except CloudError as exc:
+        except RemoteError as exc:
             raise _from_cloud(exc) from exc
         return _plan_model(project_id, plan, synced)
 
@@ -624,7 +624,7 @@ class ProjectFileBrowserService:
                         "revision_not_found",
                         f"the cloud has no revision {revision!r} of {path}: {exc.message}",
                     ) from exc
-                except CloudError as exc:
+                except RemoteError as exc:
                     raise _from_cloud(exc) from exc
             try:
                 await asyncio.to_thread(copy.commit, None)  # the name must still be free

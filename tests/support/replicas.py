@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from project_filebrowser.cloud.client import CloudClient
+from project_filebrowser.remotes import open_remote
 from project_filebrowser.store import Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.store.models import Conflict, LocalProjectRow
@@ -20,7 +20,10 @@ from support.cloud import ServerThread
 
 
 class Replica:
-    def __init__(self, base: Path, cloud: ServerThread, token: str, project_id: str) -> None:
+    def __init__(self, base: Path, cloud: ServerThread | str, token: str, project_id: str) -> None:
+        """A replica of ``project_id`` on ``cloud``: the real cloud, or a remote's URL
+        (``memory://NAME``)."""
+        url = cloud if isinstance(cloud, str) else cloud.url
         self.root = base / "files"
         self.root.mkdir(parents=True)
         db_url = f"sqlite:///{base / 'state.db'}"
@@ -28,11 +31,9 @@ class Replica:
         self.store = Store(db_url)
         with self.store.write() as session:
             session.add(
-                LocalProjectRow(
-                    id=project_id, cloud_url=cloud.url, name="p", local_path=str(self.root)
-                )
+                LocalProjectRow(id=project_id, cloud_url=url, name="p", local_path=str(self.root))
             )
-        self.cloud_url, self.token, self.project_id = cloud.url, token, project_id
+        self.cloud_url, self.token, self.project_id = url, token, project_id
 
     def sync(
         self,
@@ -44,7 +45,7 @@ class Replica:
         """One cycle of the engine; ``now`` is the clock that failures' backoff reads."""
 
         async def run() -> CycleResult:
-            async with CloudClient(self.cloud_url, self.token) as client:
+            async with open_remote(self.cloud_url, self.token) as client:
                 syncer = ProjectSync(
                     project_id=self.project_id,
                     root=self.root,
@@ -86,7 +87,7 @@ def make_pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
     token = cloud.service.issue_token("ann")
 
     async def create() -> str:
-        async with CloudClient(cloud.url, token) as client:
+        async with open_remote(cloud.url, token) as client:
             return (await client.create_project("demo")).id
 
     project_id = asyncio.run(create())
@@ -96,11 +97,26 @@ def make_pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
     )
 
 
+def memory_pair(tmp_path: Path) -> tuple[Replica, Replica]:
+    """Two replicas of a new project on an in-memory remote of their own (no server)."""
+    url = f"memory://{tmp_path}"
+
+    async def create() -> str:
+        async with open_remote(url, "ann") as remote:
+            return (await remote.create_project("demo")).id
+
+    project_id = asyncio.run(create())
+    return (
+        Replica(tmp_path / "a", url, "ann", project_id),
+        Replica(tmp_path / "b", url, "ann", project_id),
+    )
+
+
 def cloud_paths(replica: Replica) -> list[str]:
     """The project's current files, as the cloud lists them."""
 
     async def listing() -> list[str]:
-        async with CloudClient(replica.cloud_url, replica.token) as client:
+        async with open_remote(replica.cloud_url, replica.token) as client:
             return sorted(v.path for v in await client.files(replica.project_id))
 
     return asyncio.run(listing())

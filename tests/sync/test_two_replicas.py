@@ -1,4 +1,6 @@
-"""Two replicas and one cloud: real folders, real SQLite files, the real cloud on loopback."""
+"""Two replicas and one remote: real folders, real SQLite files, and the real cloud on loopback
+or the in-memory remote (each scenario that does not read the cloud's own log runs on both:
+the engine knows only the Remote interface)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.cloud import ServerThread
-from support.replicas import Replica, make_pair
+from support.replicas import Replica, make_pair, memory_pair
 
 
 @contextlib.contextmanager
@@ -38,8 +40,17 @@ def cloud_requests() -> Iterator[list[list[str]]]:
         logger.disabled = disabled
 
 
+@pytest.fixture(params=["cloud", "memory"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Replica, Replica]:
+    if request.param == "memory":
+        return memory_pair(tmp_path)
+    cloud: ServerThread = request.getfixturevalue("cloud")
+    return make_pair(cloud, tmp_path)
+
+
 @pytest.fixture
-def pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
+def cloud_pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
+    """Two replicas on the real cloud, for tests that read its access log."""
     return make_pair(cloud, tmp_path)
 
 
@@ -176,13 +187,13 @@ def test_empty_folders_are_synced(pair: tuple[Replica, Replica]) -> None:
     assert not (b.root / "notes").exists()
 
 
-def test_a_copied_file_is_sent_by_reference(pair: tuple[Replica, Replica]) -> None:
+def test_a_copied_file_is_sent_by_reference(cloud_pair: tuple[Replica, Replica]) -> None:
     """Content the cloud already holds in the project is not uploaded again: a copy of a big
     file travels as a stored batch item (no PUT of its bytes), and the other replica gets
     the full bytes."""
     import shutil
 
-    a, b = pair
+    a, b = cloud_pair
     data = os.urandom(3 << 20)  # bigger than a batch file: its bytes would go by PUT
     a.write("data/big.bin", data)
     a.sync()
@@ -197,13 +208,13 @@ def test_a_copied_file_is_sent_by_reference(pair: tuple[Replica, Replica]) -> No
 
 
 def test_a_reference_the_cloud_does_not_hold_is_sent_with_its_bytes(
-    pair: tuple[Replica, Replica],
+    cloud_pair: tuple[Replica, Replica],
 ) -> None:
     """If the remote tree vouches for content the cloud does not have (a state DB that
     drifted), the cloud answers unknown_content and the engine uploads the bytes."""
     import sqlite3
 
-    a, b = pair
+    a, b = cloud_pair
     a.write("seen.txt", b"x")
     a.sync()
     data = b"never uploaded before " * 100

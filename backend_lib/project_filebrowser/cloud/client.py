@@ -1,4 +1,5 @@
-"""One async client for the Projects API (CONTRACT.md, "Cloud Projects service").
+"""One async client for the Projects API (CONTRACT.md, "Cloud Projects service"): the
+:class:`~project_filebrowser.remotes.base.Remote` of ``http://`` and ``https://`` URLs.
 
 One connection pool, bearer auth, retries with exponential backoff and full jitter on network
 errors, 5xx and 429, pagination, and request/response hooks. Uploads and downloads stream.
@@ -11,15 +12,38 @@ import json
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
 
+from ..remotes.base import (
+    BatchFile,
+    Change,
+    ChangePage,
+    Downloaded,
+    FileVersion,
+    NotFound,
+    PreconditionFailed,
+    RemoteError,
+    SourceChanged,
+    remote_error,
+)
 from ..schemas import CloudProject
+
+__all__ = [
+    "BatchFile",
+    "Change",
+    "ChangePage",
+    "CloudClient",
+    "CloudError",
+    "Downloaded",
+    "FileVersion",
+    "NotFound",
+    "PreconditionFailed",
+    "SourceChanged",
+]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BATCH_CONTENT_TYPE = "application/vnd.project-cloud.batch"
@@ -27,89 +51,7 @@ CHUNK = 1 << 20
 MTIME_HEADER = "X-Mtime-Ns"
 
 
-class FileVersion(BaseModel):
-    path: str
-    revision: str
-    sha256: str | None = None  # None for a deletion in the history
-    size: int = 0
-    modified_at: str | None = None
-    modified_by: str | None = None
-    deleted: bool = False
-    mtime_ns: int | None = None  # the file's modification time (None from older clouds)
-
-
-class Change(BaseModel):
-    seq: int
-    path: str
-    op: str
-    revision: str | None = None
-    sha256: str | None = None
-    size: int | None = None
-    from_path: str | None = None
-    modified_by: str = ""
-    confirmed: bool = False  # a delete a person confirmed past another replica's guard
-    mtime_ns: int | None = None
-
-
-class ChangePage(BaseModel):
-    items: list[Change]
-    next_since: int
-    has_more: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Downloaded:
-    """What a download tells beside the bytes: the revision (ETag) and the file's
-    modification time in the cloud (None from older clouds), and who made it."""
-
-    revision: str
-    mtime_ns: int | None
-    modified_by: str | None = None  # who made that revision (X-Modified-By)
-
-
-@dataclass(frozen=True, slots=True)
-class BatchFile:
-    """One file of a batch upload: its bytes (None: the project holds this content
-    already, send it by reference), their SHA-256 and size, and the revision it replaces
-    (None: create only)."""
-
-    path: str
-    data: bytes | None
-    sha256: str
-    size: int
-    if_match: str | None
-    mtime_ns: int | None = None  # the local file's modification time
-
-
-class CloudError(Exception):
-    """The cloud answered with an error (or could not be reached); says which in one line."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{message} (HTTP {status} {code})" if status else message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class NotFound(CloudError):
-    pass
-
-
-class SourceChanged(CloudError):
-    """The file being uploaded changed size while it was read; try again later."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(0, "content_changed", f"{path} changed while it was uploaded")
-
-
-class PreconditionFailed(CloudError):
-    """412: the write was stale; re-plan, never force."""
-
-
-def _error(status: int, code: str, message: str) -> CloudError:
-    """The error for a status: 404 and 412 have their own kinds."""
-    kind = {404: NotFound, 412: PreconditionFailed}.get(status, CloudError)
-    return kind(status, code, message)
+CloudError = RemoteError  # the name this client's errors had before the Remote interface
 
 
 def _error_from(response: httpx.Response) -> CloudError:
@@ -118,7 +60,7 @@ def _error_from(response: httpx.Response) -> CloudError:
         code, message = str(body["code"]), str(body["message"])
     except (ValueError, KeyError, TypeError):
         code, message = "http_error", response.reason_phrase or "request failed"
-    return _error(response.status_code, code, message)
+    return remote_error(response.status_code, code, message)
 
 
 def _quote_path(path: str) -> str:
@@ -346,7 +288,7 @@ class CloudClient:
                 continue
             error = item.get("error") or {}
             results.append(
-                _error(
+                remote_error(
                     int(item["status"]),
                     str(error.get("code", "http_error")),
                     str(error.get("message", "")),

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..cloud.client import CloudError
+from ..remotes import RemoteError
 from ..store.models import PathFailure
 from .planner import (
     DeleteLocal,
@@ -63,7 +63,7 @@ def backoff(attempts: int) -> timedelta:
 def path_error(exc: BaseException) -> tuple[str, str] | None:
     """``(code, message)`` when ``exc`` is the failure of one path alone; None when it
     concerns the whole project (the cycle ends, as before)."""
-    if isinstance(exc, CloudError):
+    if isinstance(exc, RemoteError):
         if exc.code in GLOBAL_CODES or exc.status in GLOBAL_STATUSES:
             return None
         return exc.code, exc.message

@@ -22,10 +22,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from .. import settings as defaults
-from ..cloud.client import CloudClient, CloudError
 from ..cloud.stream import ChangeStream
 from ..events import EventBus
 from ..memory import release_free_memory
+from ..remotes import Remote, RemoteError
 from ..schemas import (
     DELETES_LISTED,
     CloudProjectsEvent,
@@ -74,7 +74,7 @@ class SyncManager:
         self,
         *,
         store: Store,
-        client: CloudClient,
+        client: Remote,
         root_dir: Path,
         lock_dir: Path,
         bus: EventBus,
@@ -204,7 +204,7 @@ class SyncManager:
             self._cloud_list_again = False
             try:
                 items = await self.client.projects()
-            except CloudError as exc:  # the stream's own reconnect will ask again
+            except RemoteError as exc:  # the stream's own reconnect will ask again
                 log.info("project-filebrowser: cannot list the cloud's projects: %s", exc)
             else:
                 self.bus.publish(CloudProjectsEvent(items=items))
@@ -365,7 +365,7 @@ class SyncManager:
         except asyncio.CancelledError:
             state = "cancelled"
             self._set_project(project_id, status="idle")
-        except CloudError as exc:
+        except RemoteError as exc:
             state, error = "failed", str(exc)
             offline = exc.code == "unreachable"
             self._set_project(project_id, status="offline" if offline else "error", error=error)
@@ -415,7 +415,7 @@ class SyncManager:
                 restore_deletes=handle.restore_deletes,
                 retry_failed=handle.retry_failed,
             )
-        except CloudError as exc:
+        except RemoteError as exc:
             if exc.code == "unreachable":
                 await self._plan_offline(syncer)
             raise

@@ -20,14 +20,14 @@ from pathlib import Path, PurePosixPath
 from sqlalchemy import select
 
 from .. import settings as defaults
-from ..cloud.client import (
+from ..remotes import (
     BatchFile,
     ChangePage,
-    CloudClient,
-    CloudError,
     FileVersion,
     NotFound,
     PreconditionFailed,
+    Remote,
+    RemoteError,
 )
 from ..store import Store
 from ..store.models import Conflict, utcnow
@@ -155,7 +155,7 @@ def _batches(ops: list[Operation]) -> tuple[list[Operation], list[list[Upload]]]
     return singles, batches
 
 
-def _stale_reply(exc: CloudError) -> bool:
+def _stale_reply(exc: RemoteError) -> bool:
     """The cloud refused a step because the world moved on (412, gone, or bytes that
     changed while they were read): plan again, never force."""
     return isinstance(exc, PreconditionFailed | NotFound) or exc.code in STALE_UPLOAD_CODES
@@ -223,7 +223,7 @@ class ProjectSync:
         *,
         project_id: str,
         root: Path,
-        client: CloudClient,
+        client: Remote,
         store: Store,
         transfers: asyncio.Semaphore,
         max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
@@ -475,7 +475,7 @@ class ProjectSync:
                     with self.store.write() as session:  # hash it afresh next time
                         state.drop_index(session, self.project_id, op.path)
                 raise Stale(op.path) from exc
-            except CloudError as exc:
+            except RemoteError as exc:
                 if _stale_reply(exc):
                     log.info("project-filebrowser: %s is stale (%s); planning again", op.path, exc)
                     raise Stale(op.path) from exc
@@ -523,12 +523,12 @@ class ProjectSync:
             files, changed, unreadable = await asyncio.to_thread(self._read_batch, ops)
             sent = [op for op in ops if op.path in files]
             try:
-                outcomes: list[FileVersion | CloudError] = (
+                outcomes: list[FileVersion | RemoteError] = (
                     await self.client.upload_batch(self.project_id, list(files.values()))
                     if files
                     else []
                 )
-            except CloudError as exc:
+            except RemoteError as exc:
                 if failures.path_error(exc) is None:
                     raise
                 # refused as a whole for a reason of its own: one by one, each fails alone
@@ -541,7 +541,7 @@ class ProjectSync:
         done: list[tuple[Upload, FileVersion]] = []
         stale: list[str] = list(changed)
         resend: list[Upload] = list(one_by_one)
-        failure: CloudError | None = None
+        failure: RemoteError | None = None
         for op, outcome in zip(sent, outcomes, strict=True):
             if isinstance(outcome, FileVersion):
                 done.append((op, outcome))
@@ -729,7 +729,7 @@ class ProjectSync:
                 self.project_id, remote.path, write, revision=remote.revision
             )
             if digest.hexdigest() != remote.sha256:
-                raise CloudError(
+                raise RemoteError(
                     0, "checksum_mismatch", f"downloaded bytes of {remote.path} do not match"
                 )
             st = await asyncio.to_thread(

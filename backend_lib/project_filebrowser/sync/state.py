@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .. import settings as defaults
-from ..cloud.client import Change, FileVersion
+from ..remotes import Change, FileVersion
 from ..store.models import (
     Base,
     CloudCursor,
