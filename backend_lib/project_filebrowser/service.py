@@ -65,8 +65,9 @@ from .sync.planner import (
     ResolveConflict,
     Upload,
 )
-from .sync.project import ProjectSync, pending_states
+from .sync.project import ProjectSync
 from .sync.scanner import skip_reason
+from .sync.steps import pending_states
 from .sync.trees import SyncedTree, is_folder_marker, is_safe_path, shown
 
 

@@ -15,7 +15,8 @@ from project_filebrowser.remotes import open_remote
 from project_filebrowser.store import Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.store.models import Conflict, LocalProjectRow
-from project_filebrowser.sync.project import CycleResult, ProjectSync
+from project_filebrowser.sync.project import ProjectSync
+from project_filebrowser.sync.steps import CycleResult
 from support.cloud import ServerThread
 
 

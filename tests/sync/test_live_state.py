@@ -21,7 +21,8 @@ from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.store.models import Conflict
 from project_filebrowser.sync.manager import SyncManager
-from project_filebrowser.sync.project import Progress, ProjectSync
+from project_filebrowser.sync.project import ProjectSync
+from project_filebrowser.sync.steps import Progress
 from support.cloud import ServerThread, start_server
 
 

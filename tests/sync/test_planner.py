@@ -19,7 +19,7 @@ from project_filebrowser.sync.planner import (
     Upload,
     plan,
 )
-from project_filebrowser.sync.project import pending_states
+from project_filebrowser.sync.steps import pending_states
 from project_filebrowser.sync.trees import BaseEntry, LocalFile, RemoteFile, folder_marker
 
 P = "notebooks/a.ipynb"

@@ -34,7 +34,8 @@ from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.store.migrate import upgrade
 from project_filebrowser.sync import state
 from project_filebrowser.sync.planner import GUARD_ROOT_MISSING
-from project_filebrowser.sync.project import CycleResult, ProjectSync
+from project_filebrowser.sync.project import ProjectSync
+from project_filebrowser.sync.steps import CycleResult
 from support.cloud import ServerThread, start_server
 
 SEEDS = (

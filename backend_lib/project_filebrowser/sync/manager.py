@@ -1,9 +1,9 @@
 """The sync manager: every linked project, one job queue, the watcher and the change stream.
 
-* Jobs run from a priority queue: what a user asked for before background work. At most
-  one job per project runs at a time (and a cross-process lock keeps the CLI and the
-  server from syncing one project together); requests for a project that already has a
-  queued job join it.
+* Jobs run from a priority queue (:mod:`.jobs`): what a user asked for before background
+  work. At most one job per project runs at a time (and a cross-process lock keeps the CLI
+  and the server from syncing one project together); requests for a project that already
+  has a queued job join it.
 * File transfers across all jobs share ``max_concurrent_transfers``.
 * Every job reports progress on the event bus and can be cancelled.
 """
@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -33,40 +30,20 @@ from ..schemas import (
     ConflictModel,
     DeletesAppliedEvent,
     FileStatusEvent,
-    JobFinishedEvent,
     JobModel,
-    JobProgressEvent,
     LocalProject,
     ProjectUpdatedEvent,
 )
 from ..store import Store
 from ..store.models import Conflict, Job, LocalProjectRow, utcnow
 from . import failures
+from .jobs import JobHandle, JobQueue
 from .lock import ProjectLock
-from .project import NO_NEWS, CycleResult, FileNews, Progress, ProjectSync, pending_states
+from .project import ProjectSync
+from .steps import NO_NEWS, CycleResult, FileNews, pending_states
 from .watcher import ProjectWatcher
 
 log = logging.getLogger(__name__)
-
-PRIORITY_USER = 0
-PRIORITY_BACKGROUND = 10
-WORKERS = 2
-PROGRESS_INTERVAL = 0.1  # seconds between job_progress events of one job
-FINISHED_KEPT = 100
-
-
-@dataclass
-class JobHandle:
-    model: JobModel
-    priority: int
-    allow_mass_delete: bool = False
-    restore_deletes: bool = False
-    max_delete_fraction: float | None = None  # for this job, instead of the setting
-    max_deletes: int | None = None  # for this job: a count instead of a share
-    retry_failed: bool = False  # a person asked: failed paths are tried now, backoff or not
-    task: asyncio.Task[None] | None = None
-    last_progress: float = 0.0
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class SyncManager:
@@ -105,13 +82,7 @@ class SyncManager:
         self._cloud_list_again = False
         self.stream: ChangeStream | None = None
         self.pending: dict[str, int] = {}  # project id -> operations left after last cycle
-        self._queue: asyncio.PriorityQueue[tuple[int, int, str]] = asyncio.PriorityQueue()
-        self._order = itertools.count()
-        self._jobs: dict[str, JobHandle] = {}
-        self._queued: dict[str, str] = {}  # project id -> queued job id
-        self._running: dict[str, str] = {}  # project id -> running job id
-        self._deferred: dict[str, str] = {}  # project id -> job waiting for the running one
-        self._finished: list[str] = []
+        self.queue = JobQueue(store=store, bus=bus, run=self._run, on_idle=release_free_memory)
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: dict[str, asyncio.TimerHandle] = {}  # project -> retry of failed paths
 
@@ -121,7 +92,7 @@ class SyncManager:
         """Start the workers; with ``background`` also the watcher, the change stream, the
         periodic rescan and a first sync of every linked project."""
         self._fail_interrupted_jobs()
-        self._tasks = [asyncio.create_task(self._worker()) for _ in range(WORKERS)]
+        self.queue.start()
         if not background:
             return
         if self.watcher is not None:
@@ -146,16 +117,15 @@ class SyncManager:
             await self.stream.stop()
         if self.watcher is not None:
             self.watcher.stop()
-        running = [h.task for h in self._jobs.values() if h.task is not None and not h.task.done()]
-        if self._cloud_list is not None:
-            running.append(self._cloud_list)
         for timer in self._retries.values():
             timer.cancel()
         self._retries.clear()
-        for task in [*running, *self._tasks]:
-            task.cancel()
         # let cancelled jobs record their end before the store goes away
-        await asyncio.gather(*running, *self._tasks, return_exceptions=True)
+        await self.queue.stop()
+        others = [*self._tasks, *([self._cloud_list] if self._cloud_list is not None else [])]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         self._tasks = []
 
     def _fail_interrupted_jobs(self) -> None:
@@ -227,9 +197,8 @@ class SyncManager:
     def unwatch_project(self, project_id: str) -> None:
         if self.watcher is not None:
             self.watcher.unwatch(project_id)
-        for job_id in (self._queued.get(project_id), self._running.get(project_id)):
-            if job_id:
-                self.cancel(job_id)
+        for job_id in self.queue.of_project(project_id):
+            self.cancel(job_id)
         if self.stream is not None:
             asyncio.get_running_loop().create_task(self.stream.resubscribe())
 
@@ -247,83 +216,26 @@ class SyncManager:
     ) -> JobModel:
         """Queue a sync of a project, or join the one already queued for it (what this
         request asks for is added to it)."""
-        priority = PRIORITY_USER if user else PRIORITY_BACKGROUND
-        for job_id in (self._queued.get(project_id), self._deferred.get(project_id)):
-            handle = self._jobs.get(job_id or "")
-            if handle is not None:
-                handle.allow_mass_delete |= allow_mass_delete
-                handle.restore_deletes |= restore_deletes
-                handle.retry_failed |= user
-                if max_delete_fraction is not None or max_deletes is not None:
-                    handle.max_delete_fraction = max_delete_fraction
-                    handle.max_deletes = max_deletes
-                if priority < handle.priority:
-                    handle.priority = priority
-                    if job_id == self._queued.get(project_id):
-                        self._queue.put_nowait((priority, next(self._order), handle.model.id))
-                return handle.model
-        model = JobModel(id=str(uuid.uuid4()), project_id=project_id, kind="sync", state="queued")
-        handle = JobHandle(
-            model,
-            priority,
-            allow_mass_delete,
-            restore_deletes,
-            max_delete_fraction,
-            max_deletes,
-            retry_failed=user,
+        return self.queue.request(
+            project_id,
+            user=user,
+            allow_mass_delete=allow_mass_delete,
+            restore_deletes=restore_deletes,
+            max_delete_fraction=max_delete_fraction,
+            max_deletes=max_deletes,
         )
-        self._jobs[model.id] = handle
-        with self.store.write() as session:
-            if session.get(LocalProjectRow, project_id) is None:
-                raise KeyError(project_id)
-            session.add(Job(id=model.id, project_id=project_id, kind="sync", priority=priority))
-        self._queued[project_id] = model.id
-        self._queue.put_nowait((priority, next(self._order), model.id))
-        self.bus.publish(JobProgressEvent(job=model.model_copy()))
-        return model
 
     def jobs(self) -> list[JobModel]:
-        return [handle.model for handle in self._jobs.values()]
+        return self.queue.jobs()
 
     def job(self, job_id: str) -> JobHandle | None:
-        return self._jobs.get(job_id)
+        return self.queue.job(job_id)
 
     def cancel(self, job_id: str) -> bool:
-        handle = self._jobs.get(job_id)
-        if handle is None or handle.model.state not in ("queued", "running"):
-            return False
-        if handle.task is not None:
-            handle.task.cancel()
-            return True
-        project_id = handle.model.project_id
-        for table in (self._queued, self._deferred):
-            if table.get(project_id) == job_id:
-                del table[project_id]
-        self._finish(handle, "cancelled", None)
-        return True
+        return self.queue.cancel(job_id)
 
     async def wait(self, job_id: str) -> JobModel:
-        handle = self._jobs[job_id]
-        await handle.done.wait()
-        return handle.model
-
-    async def _worker(self) -> None:
-        while True:
-            _priority, _order, job_id = await self._queue.get()
-            handle = self._jobs.get(job_id)
-            if handle is None or handle.model.state != "queued" or handle.task is not None:
-                continue  # cancelled, or a stale entry left by a priority bump
-            project_id = handle.model.project_id
-            if self._queued.get(project_id) != job_id:
-                continue
-            del self._queued[project_id]
-            if project_id in self._running:
-                self._deferred[project_id] = job_id
-                continue
-            self._running[project_id] = job_id
-            handle.task = asyncio.create_task(self._run(handle))
-            # wait() neither raises the job's own cancellation nor swallows this worker's
-            await asyncio.wait({handle.task})
+        return await self.queue.wait(job_id)
 
     @contextlib.asynccontextmanager
     async def project_lock(self, project_id: str) -> AsyncIterator[None]:
@@ -342,7 +254,8 @@ class SyncManager:
         finally:
             lock.release()
 
-    async def _run(self, handle: JobHandle) -> None:
+    async def _run(self, handle: JobHandle) -> tuple[str, str | None]:
+        """A job of the queue: the project's cycle under its lock."""
         project_id = handle.model.project_id
         lock = ProjectLock(self.lock_dir, project_id)
         state, error = "done", None
@@ -356,7 +269,7 @@ class SyncManager:
                 )
             )
             try:
-                self._set_running(handle)
+                self.queue.set_running(handle)
                 result = await self._cycle(handle)
                 if result.guard is not None:
                     state, error = "failed", result.guard.message
@@ -373,16 +286,7 @@ class SyncManager:
             log.exception("project-filebrowser: sync of %s failed", project_id)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
             self._set_project(project_id, status="error", error=error)
-        finally:
-            self._finish(handle, state, error)
-            self._running.pop(project_id, None)
-            if not self._running:
-                release_free_memory()  # what a big sync's buffers left on the heap
-            deferred = self._deferred.pop(project_id, None)
-            if deferred is not None:
-                self._queued[project_id] = deferred
-                deferred_handle = self._jobs[deferred]
-                self._queue.put_nowait((deferred_handle.priority, next(self._order), deferred))
+        return state, error
 
     async def _cycle(self, handle: JobHandle) -> CycleResult:
         project_id = handle.model.project_id
@@ -401,7 +305,7 @@ class SyncManager:
                 else handle.max_delete_fraction
             ),
             max_deletes=handle.max_deletes,
-            on_progress=lambda progress: self._progress(handle, progress),
+            on_progress=lambda progress: self.queue.progress(handle, progress),
             on_file=lambda path, state, size, news: self._publish_file(
                 project_id, path, state, size, news
             ),
@@ -513,40 +417,6 @@ class SyncManager:
                 reason=news.reason,
             )
         )
-
-    def _set_running(self, handle: JobHandle) -> None:
-        handle.model.state = "running"
-        with self.store.write() as session:
-            job = session.get(Job, handle.model.id)
-            if job is not None:
-                job.state, job.started_at = "running", utcnow()
-        self.bus.publish(JobProgressEvent(job=handle.model.model_copy()))
-
-    def _progress(self, handle: JobHandle, progress: Progress) -> None:
-        model = handle.model
-        model.files_total, model.files_done = progress.files_total, progress.files_done
-        model.bytes_total, model.bytes_done = progress.bytes_total, progress.bytes_done
-        now = asyncio.get_running_loop().time()
-        if now - handle.last_progress >= PROGRESS_INTERVAL or (
-            progress.files_done == progress.files_total
-        ):
-            handle.last_progress = now
-            self.bus.publish(JobProgressEvent(job=model.model_copy()))
-
-    def _finish(self, handle: JobHandle, state: str, error: str | None) -> None:
-        model = handle.model
-        model.state, model.error = state, error  # type: ignore[assignment]
-        with self.store.write() as session:
-            job = session.get(Job, model.id)
-            if job is not None:
-                job.state, job.error, job.finished_at = state, error, utcnow()
-                job.files_done, job.files_total = model.files_done, model.files_total
-                job.bytes_done, job.bytes_total = model.bytes_done, model.bytes_total
-        handle.done.set()
-        self.bus.publish(JobFinishedEvent(job=model.model_copy()))
-        self._finished.append(model.id)
-        while len(self._finished) > FINISHED_KEPT:
-            self._jobs.pop(self._finished.pop(0), None)
 
     def _set_project(
         self,
