@@ -41,6 +41,7 @@ from project_cloud.notify import (
 )
 from project_cloud.schemas import ProjectCreate
 from project_cloud.service import CloudService, PreconditionFailed, Preconditions
+from support.polling import eventually_async
 
 
 @pytest.fixture
@@ -167,9 +168,12 @@ def test_notify_is_sent_with_the_commit_only(pg_engine: Engine) -> None:
         await notifier.start()
         try:
             await loop.run_in_executor(None, writes)
-            deadline = loop.time() + 10
-            while len(got) < 2 and loop.time() < deadline:
-                await asyncio.sleep(0.02)
+
+            def two_events() -> bool:
+                assert len(got) >= 2, got
+                return True
+
+            await eventually_async(two_events, 10, 0.02)
             await asyncio.sleep(0.3)  # time for a wrong extra event to arrive
         finally:
             await notifier.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 from cloud_support import Spawned, cli_env, spawn_server
 
+from support.polling import eventually
+
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -61,15 +63,6 @@ def start_partial_upload(server: Spawned, token: str, pid: str, sent: int) -> so
     return sock
 
 
-def wait_for(predicate: object, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
-
-
 def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
     token = add_user(tmp_path, "kim")
     server = spawn_server(tmp_path)
@@ -85,7 +78,7 @@ def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
 
         sock = start_partial_upload(server, token, pid, 8 * 1024 * 1024)
         tmp_dir = tmp_path / "blobs" / "tmp"
-        wait_for(lambda: any(p.stat().st_size > 0 for p in tmp_dir.iterdir()))
+        eventually(lambda: any(p.stat().st_size > 0 for p in tmp_dir.iterdir()))
 
         # a writer that keeps committing until the server dies
         stop = threading.Event()

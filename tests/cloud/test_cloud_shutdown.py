@@ -19,14 +19,7 @@ import httpx
 from cloud_support import ServerThread, start_server
 
 from support.logs import bug_reports, captured_logs
-
-
-def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(400):
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from support.polling import eventually
 
 
 def test_stop_drains_a_download_and_refuses_new_requests(tmp_path: Path) -> None:
@@ -46,7 +39,7 @@ def test_stop_drains_a_download_and_refuses_new_requests(tmp_path: Path) -> None
             stopper = threading.Thread(target=cloud.stop)
             stopper.start()
             ctx = cloud.server._app.settings["project_cloud_context"]
-            _wait_for(lambda: ctx.stopping, "the stop to begin")
+            eventually(lambda: ctx.stopping, what="the stop to begin")
             r = c.get("/user")
             assert r.status_code == 503, r.text
             assert r.json()["error"]["code"] == "shutting_down"
@@ -87,12 +80,12 @@ def test_stale_partial_uploads_are_removed_at_start_and_periodically(tmp_path: P
             f"Authorization: Bearer {token}\r\nContent-Length: {3 << 20}\r\n\r\n"
         )
         sock.sendall(head.encode() + b"x" * (2 << 20))
-        _wait_for(lambda: len(list((blobs / "tmp").glob("*.part"))) == 1, "the upload")
+        eventually(lambda: len(list((blobs / "tmp").glob("*.part"))) == 1, what="the upload")
         (in_use,) = (blobs / "tmp").glob("*.part")
         os.utime(in_use, (time.time() - 3600, time.time() - 3600))
         stale = _part(blobs, "b" * 32, age=3600)
         young = _part(blobs, "c" * 32, age=0)  # maybe another replica's upload
-        _wait_for(lambda: not stale.exists(), "the periodic clean-up")
+        eventually(lambda: not stale.exists(), what="the periodic clean-up")
         assert in_use.exists() and young.exists()
         sock.sendall(b"x" * (1 << 20))
         reply = sock.recv(65536).decode()

@@ -15,6 +15,7 @@ from project_filebrowser.store import LocalProjectRow, Store
 from project_filebrowser.sync.lock import ProjectLock
 from support.cli import Cli, logged_in
 from support.cloud import ServerThread
+from support.polling import eventually
 
 
 def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Path) -> None:
@@ -123,12 +124,12 @@ def test_sync_watch_keeps_syncing_until_interrupted(cloud: ServerThread, tmp_pat
             ):
                 assert time.monotonic() < deadline
             (a.root / "projects" / "watched" / "live.txt").write_text("seen by the watcher")
-            while True:
+
+            def pushed() -> bool:
                 files = http.get(f"/projects/{project['id']}/files").json()["items"]
-                if [f["path"] for f in files] == ["live.txt"]:
-                    break
-                assert time.monotonic() < deadline, "the watcher did not push the new file"
-                time.sleep(0.1)
+                return [f["path"] for f in files] == ["live.txt"]
+
+            eventually(pushed, 30, 0.1, what="the watcher to push the new file")
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)

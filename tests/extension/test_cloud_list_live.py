@@ -15,6 +15,7 @@ import pytest
 from tornado.websocket import WebSocketClientConnection
 
 from project_filebrowser.service import ProjectFileBrowserService
+from support.polling import eventually_async
 
 WsFetch = Callable[..., Awaitable[WebSocketClientConnection]]
 
@@ -45,9 +46,7 @@ async def listed(
 
 async def stream_up(service: ProjectFileBrowserService) -> None:
     assert service.manager is not None and service.manager.stream is not None
-    async with asyncio.timeout(20):
-        while not service.manager.stream.connected:
-            await asyncio.sleep(0.05)
+    await eventually_async(lambda: service.manager.stream.connected)  # type: ignore[union-attr]
 
 
 async def test_a_project_made_elsewhere_arrives_in_every_open_browser(
@@ -79,9 +78,10 @@ async def test_the_list_comes_again_when_the_cloud_is_back(
     port = urlparse(service.cloud_url).port
     await cloud.stop()
     assert service.manager is not None and service.manager.stream is not None
-    async with asyncio.timeout(20):
-        while service.manager.stream.connected:
-            await asyncio.sleep(0.05)
+    await eventually_async(
+        lambda: not service.manager.stream.connected,  # type: ignore[union-attr]
+        what="the stream to go down",
+    )
     service.cloud_error = "cannot reach the cloud"  # as a failed call during the outage left it
 
     assert service.client is not None
@@ -90,8 +90,7 @@ async def test_the_list_comes_again_when_the_cloud_is_back(
     stream = service.manager.stream
     assert [p["name"] for p in await listed(ws, lambda ids: made.id in ids, 60)] == ["while-away"]
     assert stream.connected
-    async with asyncio.timeout(20):
-        while service.status().cloud.error is not None:  # the cause is gone, so is the error
-            await asyncio.sleep(0.05)
+    # the cause is gone, so is the error
+    await eventually_async(lambda: service.status().cloud.error is None)
     assert service.status().cloud.connected
     ws.close()

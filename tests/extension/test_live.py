@@ -14,6 +14,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 
 from project_filebrowser.schemas import JobFinishedEvent, JobProgressEvent, ServerEvent
 from project_filebrowser.service import ProjectFileBrowserService
+from support.polling import eventually_async
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
@@ -30,15 +31,6 @@ async def api(fetch: Fetch, method: str, *parts: str, body: Any = None) -> Any:
     payload = json.dumps(body) if body is not None else ("" if method == "POST" else None)
     response = await fetch("project-filebrowser", "api", *parts, method=method, body=payload)
     return json.loads(response.body) if response.body else None
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], timeout: float = 20, poll: float = 0.05
-) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(poll)
 
 
 async def quiet(service: ProjectFileBrowserService, period: float = 0.5) -> None:
@@ -64,14 +56,14 @@ async def test_watcher_pushes_and_stream_pulls_without_asking(
     project = await api(jp_fetch, "POST", "projects", body={"name": "live"})
     folder = jp_root_dir / "projects" / "live"
     assert service.manager is not None and service.manager.stream is not None
-    await eventually(lambda: _true(service.manager.stream.connected))  # type: ignore[union-attr]
+    await eventually_async(lambda: service.manager.stream.connected)  # type: ignore[union-attr]
 
     (folder / "edit.py").write_text("print('hi')\n")  # no sync call: the watcher notices
 
     async def pushed() -> bool:
         return "edit.py" in await remote_files(service, project["id"])
 
-    await eventually(pushed)
+    await eventually_async(pushed)
 
     assert service.client is not None  # another machine writes; the stream tells us
     await service.client.upload(project["id"], "from-elsewhere.txt", b"remote", if_match=None)
@@ -80,14 +72,10 @@ async def test_watcher_pushes_and_stream_pulls_without_asking(
         target = folder / "from-elsewhere.txt"
         return target.exists() and target.read_bytes() == b"remote"
 
-    await eventually(pulled)
+    await eventually_async(pulled)
     status = await api(jp_fetch, "GET", "status")
     assert status["cloud"]["connected"] and status["cloud"]["stream"]
     assert status["watcher"]["running"]
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_mass_delete_pauses_until_confirmed(
@@ -214,7 +202,7 @@ async def test_progress_events_and_cancel(
         handle = service.manager.job(job["id"])  # type: ignore[union-attr]
         return handle is not None and handle.model.files_done > 0
 
-    await eventually(running, poll=0.002)
+    await eventually_async(running, interval=0.002)
     await api(jp_fetch, "DELETE", "jobs", job["id"])
     finished = await service.manager.wait(job["id"])
     assert finished.state == "cancelled"

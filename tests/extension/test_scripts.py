@@ -11,11 +11,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from support.polling import eventually
 from support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,14 +44,18 @@ def _checkout(tmp: Path) -> Path:
 
 def _listing(request: urllib.request.Request, lab: subprocess.Popen[str]) -> set[str]:
     """The names at the server's root, once it answers (it may still be binding)."""
-    for _ in range(300):
+
+    def names() -> set[str]:
         try:
             with urllib.request.urlopen(request, timeout=30) as reply:
                 return {item["name"] for item in json.load(reply)["content"]}
-        except urllib.error.URLError:
-            assert lab.poll() is None, "the server stopped"
-            time.sleep(0.1)
-    raise AssertionError("the server never answered")
+        except urllib.error.URLError as exc:
+            if lab.poll() is not None:
+                pytest.fail("the server stopped")
+            raise AssertionError(f"no answer yet: {exc}") from None
+
+    listing: set[str] = eventually(names, 30, 0.1, what="the server to answer")
+    return listing
 
 
 def test_lab_roots_jupyter_outside_the_checkout_and_says_how_to_reach_and_stop_it(

@@ -18,6 +18,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from project_filebrowser.schemas import JobFinishedEvent, JobModel, JobProgressEvent
 from project_filebrowser.service import ProjectFileBrowserService
+from support.polling import eventually_async
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 WsFetch = Callable[..., Awaitable[WebSocketClientConnection]]
@@ -261,10 +262,6 @@ async def test_a_slow_client_never_blocks_others_and_dead_ones_are_cleaned_up(
             break
     # the slow one never answers pings: the heartbeat closes it (tornado then waits up to 5 s
     # for a close reply it will never get) and its subscription goes
-    for _ in range(400):
-        if service.bus.subscriber_count == before + 1:
-            break
-        await asyncio.sleep(0.05)
-    assert service.bus.subscriber_count == before + 1
+    await eventually_async(lambda: service.bus.subscriber_count == before + 1)
     slow.close()
     fast.close()

@@ -7,7 +7,6 @@ import errno
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from project_filebrowser.cloud.client import CloudClient, CloudError, NotFound, PreconditionFailed
 from project_filebrowser.cloud.stream import ChangeStream
 from support.cloud import ServerThread
+from support.polling import eventually_async
 
 
 @pytest.fixture
@@ -106,17 +106,17 @@ def test_stream_notifies_and_reconnects_after_a_cloud_restart(
             )
             stream.start()
             try:
-                await _until(lambda: stream.connected)
+                await eventually_async(lambda: stream.connected)
                 changes.clear()
                 await client.upload(project.id, "a.txt", b"a", if_match=None)
-                await _until(lambda: project.id in changes)
+                await eventually_async(lambda: project.id in changes)
 
                 restarted = await asyncio.to_thread(cloud.restart)
                 _adopt(cloud, restarted)
-                await _until(lambda: states[-2:] == [False, True], timeout=20)
+                await eventually_async(lambda: states[-2:] == [False, True], timeout=20)
                 changes.clear()
                 await client.upload(project.id, "b.txt", b"b", if_match=None)
-                await _until(lambda: project.id in changes)
+                await eventually_async(lambda: project.id in changes)
             finally:
                 await stream.stop()
 
@@ -136,7 +136,7 @@ def test_stream_polls_while_the_cloud_is_down(tmp_path: Path) -> None:
         )
         stream.start()
         try:
-            await _until(lambda: changes.count("p1") >= 3, timeout=10)
+            await eventually_async(lambda: changes.count("p1") >= 3, timeout=10)
             assert not stream.connected
         finally:
             await stream.stop()
@@ -150,13 +150,6 @@ def _adopt(fixture_server: ServerThread, new: ServerThread) -> None:
         new.loop,
         new.thread,
     )
-
-
-async def _until(condition: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def test_watcher_falls_back_to_polling_at_the_inotify_limit(
@@ -183,7 +176,7 @@ def test_watcher_falls_back_to_polling_at_the_inotify_limit(
             watcher.watch("p", tmp_path / "p")
             assert watcher.observer_kind == "polling" and watcher.running
             (tmp_path / "p" / "new.txt").write_text("x")
-            await _until(lambda: hints == ["p"], timeout=10)
+            await eventually_async(lambda: hints == ["p"], timeout=10)
         finally:
             watcher.stop()
 

@@ -10,8 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from support.cli import Cli
 from support.cloud import ServerThread
+from support.polling import eventually
 
 SIZE = int(os.environ.get("PFB_TEST_KILL_MB", "300")) * 1024 * 1024
 
@@ -36,11 +39,14 @@ def _sha(path: Path) -> str:
 
 
 def _kill_when(process: object, condition: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, "the sync finished before it could be killed"  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline, "the transfer never started"
-        time.sleep(0.005)
+    def started() -> bool:
+        if condition():
+            return True
+        if process.poll() is not None:  # type: ignore[attr-defined]
+            pytest.fail("the sync finished before it could be killed")
+        return False
+
+    eventually(started, timeout, 0.005, what="the transfer to start")
     os.kill(process.pid, signal.SIGKILL)  # type: ignore[attr-defined]
     process.wait(10)  # type: ignore[attr-defined]
 

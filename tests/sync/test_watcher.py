@@ -6,14 +6,7 @@ import asyncio
 from pathlib import Path
 
 from project_filebrowser.sync.watcher import ProjectWatcher
-
-
-async def _wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+from support.polling import eventually_async
 
 
 def test_burst_of_edits_gives_one_hint_per_project(tmp_path: Path) -> None:
@@ -31,7 +24,7 @@ def test_burst_of_edits_gives_one_hint_per_project(tmp_path: Path) -> None:
             assert watcher.running and watcher.observer_kind
             for i in range(20):
                 (tmp_path / "a" / f"f{i}.txt").write_text(str(i))
-            await _wait_for(lambda: hints == ["a"])
+            await eventually_async(lambda: hints == ["a"])
             await asyncio.sleep(0.6)
             assert hints == ["a"]  # one burst, one hint; b untouched
 
@@ -42,7 +35,7 @@ def test_burst_of_edits_gives_one_hint_per_project(tmp_path: Path) -> None:
             watcher.unwatch("a")
             (tmp_path / "a" / "late.txt").write_text("after unwatch")
             (tmp_path / "b" / "y.txt").write_text("y")
-            await _wait_for(lambda: hints == ["a", "b"])
+            await eventually_async(lambda: hints == ["a", "b"])
         finally:
             watcher.stop()
         assert not watcher.running

@@ -17,9 +17,10 @@ from ui_pages import (
     project,
     shot,
     wait_for_lab,
-    wait_until,
 )
 from ui_support import CHROMIUM, Lab
+
+from support.polling import eventually
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)
@@ -59,7 +60,7 @@ def test_files_show_as_a_tree_in_natural_order(page: Page, lab: Lab) -> None:
         files = lab.api("GET", "projects", made["id"], "files")["items"]
         return len(files) == 5 and all(f["state"] == "synced" for f in files)
 
-    wait_until(synced, what="the five files synced")
+    eventually(synced, what="the five files synced")
     open_lab(page, lab)
     open_panel(page)
     expand(page, "tree")
@@ -180,7 +181,7 @@ def test_create_asks_before_adopting_a_folder_with_files(page: Page, lab: Lab) -
         files = lab.api("GET", "projects", made["id"], "files")["items"]
         return {f["path"] for f in files if f["state"] == "synced"} == {"a.txt", "b.txt"}
 
-    wait_until(uploaded, what="the adopted files synced")
+    eventually(uploaded, what="the adopted files synced")
 
 
 def test_a_long_name_is_refused_with_a_message_not_cut(page: Page, lab: Lab) -> None:

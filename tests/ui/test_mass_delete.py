@@ -9,8 +9,10 @@ import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
-from ui_pages import expand, file_row, open_lab, open_panel, project, shot, wait_until
+from ui_pages import expand, file_row, open_lab, open_panel, project, shot
 from ui_support import Lab, TwoLabs
+
+from support.polling import eventually
 
 NAMES = [f"f{i:02}.txt" for i in range(19)]
 GONE = NAMES[:16]
@@ -38,13 +40,13 @@ def test_review_restore_then_delete_and_the_other_lab_follows(
     for i, name in enumerate(NAMES):
         (folder_one / name).write_text("x" * (i + 1))
     with two_labs.cloud_client() as cloud:
-        wait_until(
+        eventually(
             lambda: len(cloud.get(f"/projects/{created['id']}/files").json()["items"]) == 19,
             what="19 files in the cloud",
         )
     two.api("POST", "projects", created["id"], "link", body={})
     folder_two = two.root / "projects" / "massdel"
-    wait_until(lambda: len(list(folder_two.iterdir())) == 19, what="19 files on lab two")
+    eventually(lambda: len(list(folder_two.iterdir())) == 19, what="19 files on lab two")
 
     page_one, page_two = two_pages
     open_lab(page_one, one)
@@ -74,12 +76,12 @@ def test_review_restore_then_delete_and_the_other_lab_follows(
 
     # restore: the files come back from the cloud, nothing is deleted anywhere
     dialog.get_by_role("button", name="Restore them from the cloud").click()
-    wait_until(lambda: len(list(folder_one.iterdir())) == 19, what="the files restored")
+    eventually(lambda: len(list(folder_one.iterdir())) == 19, what="the files restored")
     assert (folder_one / "f05.txt").read_text() == "x" * 6
     expect(file_row(page_one, "massdel", "f00.txt")).to_have_attribute(
         "data-state", "synced", timeout=30_000
     )
-    wait_until(lambda: _project(one, "massdel")["status"] == "idle", what="lab one idle")
+    eventually(lambda: _project(one, "massdel")["status"] == "idle", what="lab one idle")
     assert len(list(folder_two.iterdir())) == 19
 
     # delete them again, and this time delete them in the cloud
@@ -89,14 +91,14 @@ def test_review_restore_then_delete_and_the_other_lab_follows(
     assert dialog.locator(".jp-pfb-deleteItem").all_inner_texts() == GONE
     dialog.get_by_role("button", name="Delete in the cloud").click()
     with two_labs.cloud_client() as cloud:
-        wait_until(
+        eventually(
             lambda: len(cloud.get(f"/projects/{created['id']}/files").json()["items"]) == 3,
             timeout=30,
             what="3 files left in the cloud",
         )
 
     # lab two applies the confirmed deletes without pausing, and says so
-    wait_until(lambda: len(list(folder_two.iterdir())) == 3, timeout=30, what="lab two deletes")
+    eventually(lambda: len(list(folder_two.iterdir())) == 3, timeout=30, what="lab two deletes")
     # one notice per sync that applied some (a busy lab two may apply them in two rounds)
     toasts = page_two.locator(".Toastify__toast", has_text="of massdel")
 
@@ -104,7 +106,7 @@ def test_review_restore_then_delete_and_the_other_lab_follows(
         texts = toasts.all_inner_texts()
         return sum(int(n) for t in texts for n in re.findall(r"deleted (\d+) files? of", t))
 
-    wait_until(lambda: told() == 16, timeout=30, what="lab two says 16 files were deleted")
+    eventually(lambda: told() == 16, timeout=30, what="lab two says 16 files were deleted")
     expect(toasts.first).to_contain_text(two_labs.username)
     expect(toasts.first).to_contain_text("history")
     assert _project(two, "massdel")["status"] != "paused"
@@ -119,7 +121,7 @@ def test_a_missing_folder_is_paused_with_nothing_to_review(
     one.api("POST", "projects", body={"name": "unmounted"})
     folder = one.root / "projects" / "unmounted"
     (folder / "data.csv").write_text("a,b\n1,2\n")
-    wait_until(
+    eventually(
         lambda: (
             _project(one, "unmounted")["status"] == "idle"
             and _project(one, "unmounted")["last_synced_at"] is not None

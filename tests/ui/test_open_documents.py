@@ -22,8 +22,10 @@ import httpx
 import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from ui_pages import shot, wait_for_lab, wait_until
+from ui_pages import shot, wait_for_lab
 from ui_support import CHROMIUM, Lab, TwoLabs
+
+from support.polling import eventually
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -126,9 +128,9 @@ def folders(two_labs: TwoLabs) -> tuple[Path, Path]:
     one = two_labs.one.root / "projects" / PROJECT
     two = two_labs.two.root / "projects" / PROJECT
     save_in(two_labs.one, notebook("v1"))
-    wait_until(lambda: cloud_text(two_labs, NB), timeout=90, what="nb.ipynb in the cloud")
+    eventually(lambda: cloud_text(two_labs, NB), timeout=90, what="nb.ipynb in the cloud")
     two_labs.two.api("POST", "projects", created["id"], "link", body={})
-    wait_until(lambda: (two / NB).exists(), timeout=30, what="nb.ipynb on lab two")
+    eventually(lambda: (two / NB).exists(), timeout=30, what="nb.ipynb on lab two")
     return one, two
 
 
@@ -140,7 +142,7 @@ def tab(two_labs: TwoLabs, folders: tuple[Path, Path], two_pages: Any) -> Iterat
     page.goto(f"{lab.base}lab/tree/projects/{PROJECT}/{NB}?token={lab.token}")
     wait_for_lab(page)
     expect(cell_text(page, 0)).to_contain_text("v1", timeout=30_000)
-    wait_until(lambda: kernel_id(lab), timeout=60, what="the notebook's kernel")
+    eventually(lambda: kernel_id(lab), timeout=60, what="the notebook's kernel")
     # the kernel's start fills in the notebook's metadata (an edit), maybe after the first
     # save: save until the tab stays clean
     page.locator(".jp-NotebookPanel .jp-Cell").first.click()
@@ -178,7 +180,7 @@ def edit_first_cell(page: Page, text: str) -> None:
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(text)
-    wait_until(lambda: dirty(page), what="the tab marked as edited")
+    eventually(lambda: dirty(page), what="the tab marked as edited")
 
 
 def edited_while_saved_elsewhere(page: Page, two_labs: TwoLabs, edit: str, version: str) -> Locator:
@@ -204,17 +206,17 @@ def assert_both_kept(
     """``at_path`` is at nb.ipynb and ``copy`` in one new conflict copy, on both labs and in
     the cloud, and lab two lists the copy as a conflict."""
     one, two = folders
-    [new] = wait_until(
+    [new] = eventually(
         lambda: [p for p in copies(two) if p not in before] or None, what="a new conflict copy"
     )
-    wait_until(lambda: first_cell(new) == copy, what="the copy's content")
-    wait_until(lambda: first_cell(two / NB) == at_path, what=f"{at_path} at the path on two")
-    wait_until(lambda: first_cell(one / NB) == at_path, timeout=30, what="the path on one")
-    wait_until(lambda: (one / new.name).exists(), timeout=30, what="the copy on lab one")
-    wait_until(lambda: first_cell(one / new.name) == copy, what="the copy's content on one")
-    text = wait_until(lambda: cloud_text(two_labs, new.name), timeout=30, what="copy in cloud")
+    eventually(lambda: first_cell(new) == copy, what="the copy's content")
+    eventually(lambda: first_cell(two / NB) == at_path, what=f"{at_path} at the path on two")
+    eventually(lambda: first_cell(one / NB) == at_path, timeout=30, what="the path on one")
+    eventually(lambda: (one / new.name).exists(), timeout=30, what="the copy on lab one")
+    eventually(lambda: first_cell(one / new.name) == copy, what="the copy's content on one")
+    text = eventually(lambda: cloud_text(two_labs, new.name), timeout=30, what="copy in cloud")
     assert nbformat.reads(text, as_version=4).cells[0].source == copy
-    wait_until(lambda: listed_as_conflict(two_labs.two, new.name), what="the Conflict entry")
+    eventually(lambda: listed_as_conflict(two_labs.two, new.name), what="the Conflict entry")
 
 
 def test_a_clean_tab_reloads_the_other_labs_save(
@@ -226,7 +228,7 @@ def test_a_clean_tab_reloads_the_other_labs_save(
     top = scroller(page).evaluate("node => node.scrollTop")
     assert top > 0
     save_in(two_labs.one, notebook("v2 from one"))
-    wait_until(
+    eventually(
         lambda: "v2 from one" in first_cell(folders[1] / NB), timeout=60, what="v2 on lab two"
     )
     # the quiet notification, in JupyterLab's notification list (its toast closes by itself)

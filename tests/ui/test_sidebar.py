@@ -26,9 +26,10 @@ from ui_pages import (
     shot,
     toolbar_button,
     wait_for_lab,
-    wait_until,
 )
 from ui_support import CHROMIUM, Lab
+
+from support.polling import eventually
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -131,7 +132,7 @@ def test_resolve_a_conflict_from_the_panel(page: Page, lab: Lab) -> None:
     assert demo_id
 
     with lab.cloud() as cloud:
-        revision = wait_until(
+        revision = eventually(
             lambda: next(
                 (
                     f["revision"]
@@ -160,7 +161,7 @@ def test_resolve_a_conflict_from_the_panel(page: Page, lab: Lab) -> None:
     expect(page.locator(".jp-pfb-statusItem")).to_have_attribute("data-status", "conflicts")
     shot(page, "04-conflict-light")
 
-    conflict_path = wait_until(
+    conflict_path = eventually(
         lambda: lab.api("GET", "conflicts", project_id=demo_id)["items"],
         what="the conflict over REST",
     )[0]["conflict_path"]
@@ -179,7 +180,7 @@ def test_resolve_a_conflict_from_the_panel(page: Page, lab: Lab) -> None:
             response = cloud.get(f"/projects/{demo_id}/files/doc.txt")
             return response.status_code == 200 and response.content == b"mine\n"
 
-    wait_until(cloud_has_mine, what="the cloud to hold my version")
+    eventually(cloud_has_mine, what="the cloud to hold my version")
     shot(page, "05-resolved-light")
 
 
@@ -206,7 +207,7 @@ def test_link_a_cloud_project(page: Page, lab: Lab) -> None:
         "data-state", "synced", timeout=20_000
     )
     readme = lab.root / "projects" / "shared" / "readme.md"
-    wait_until(readme.exists, what="readme.md on disk")
+    eventually(readme.exists, what="readme.md on disk")
     assert readme.read_text() == "# Shared\n"
 
 

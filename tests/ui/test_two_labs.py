@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_pages import wait_until
 from ui_support import Lab, TwoLabs
+
+from support.polling import eventually
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +31,10 @@ def _state(lab: Lab, path: str) -> str | None:
 def test_an_edit_travels_both_ways(two_labs: TwoLabs, linked: tuple[Path, Path]) -> None:
     one, two = linked
     (one / "a.txt").write_text("from one\n")
-    wait_until(lambda: (two / "a.txt").exists(), what="a.txt on lab two")
+    eventually(lambda: (two / "a.txt").exists(), what="a.txt on lab two")
     assert (two / "a.txt").read_text() == "from one\n"
     (two / "a.txt").write_text("from two\n")
-    wait_until(lambda: (one / "a.txt").read_text() == "from two\n", what="the edit on lab one")
+    eventually(lambda: (one / "a.txt").read_text() == "from two\n", what="the edit on lab one")
 
 
 def test_an_edit_made_while_the_cloud_is_down_arrives(
@@ -43,9 +44,9 @@ def test_an_edit_made_while_the_cloud_is_down_arrives(
     two_labs.stop_cloud()
     try:
         (one / "offline.txt").write_text("written offline\n")
-        wait_until(lambda: _state(two_labs.one, "offline.txt") == "pending_push", what="pending")
+        eventually(lambda: _state(two_labs.one, "offline.txt") == "pending_push", what="pending")
     finally:
         two_labs.start_cloud()
-    wait_until(lambda: (two / "offline.txt").exists(), timeout=60, what="offline.txt on two")
+    eventually(lambda: (two / "offline.txt").exists(), timeout=60, what="offline.txt on two")
     assert (two / "offline.txt").read_text() == "written offline\n"
-    wait_until(lambda: _state(two_labs.one, "offline.txt") == "synced", what="synced on one")
+    eventually(lambda: _state(two_labs.one, "offline.txt") == "synced", what="synced on one")

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pages import expand, file_row, open_lab, open_panel, panel, project, shot, wait_until
+from ui_pages import expand, file_row, open_lab, open_panel, panel, project, shot
 from ui_support import CHROMIUM, TwoLabs
+
+from support.polling import eventually
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
@@ -73,7 +75,7 @@ def test_an_edit_saved_while_the_cloud_is_down_shows_as_pending(
     row = file_row(one, NAME, NB)
     expect(row).to_have_attribute("data-state", "synced")
     expect(row.locator(".jp-pfb-fileSize")).to_have_text("879 B")
-    wait_until(lambda: (folders[1] / NB).exists(), what="nb.ipynb in lab two")
+    eventually(lambda: (folders[1] / NB).exists(), what="nb.ipynb in lab two")
 
     two_labs.stop_cloud()
     try:
@@ -101,7 +103,7 @@ def test_an_edit_saved_while_the_cloud_is_down_shows_as_pending(
         two_labs.start_cloud()
     expect(row).to_have_attribute("data-state", "synced", timeout=60_000)
     expect(badge(one)).to_have_attribute("data-status", "synced")
-    wait_until(lambda: (folders[1] / NB).stat().st_size == 890, 60, "the edit in lab two")
+    eventually(lambda: (folders[1] / NB).stat().st_size == 890, 60, what="the edit in lab two")
 
 
 def conflicts(page: Page) -> Any:
@@ -149,6 +151,6 @@ def test_a_conflict_is_one_entry_on_both_machines_and_resolves_on_both(
             project(page, NAME).locator(".jp-pfb-projectRow .jp-pfb-mod-conflict")
         ).to_have_count(0)
     for folder in folders:
-        wait_until(lambda f=folder: not list(f.glob("nb (conflict *).ipynb")), 60, "copy gone")
+        eventually(lambda f=folder: not list(f.glob("nb (conflict *).ipynb")), 60, what="copy gone")
     assert (folders[0] / NB).read_bytes() == (folders[1] / NB).read_bytes()
     shot(pages[0], "two-06-resolved-everywhere")
