@@ -1,4 +1,5 @@
 import { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type {
   ICloudProject,
@@ -91,9 +92,9 @@ export class ApiError extends ServerConnection.ResponseError {
 }
 
 /** A sentence for people from whatever a request threw. */
-export function errorMessage(error: unknown): string {
+export function errorMessage(error: unknown, trans: TranslationBundle): string {
   if (error instanceof ServerConnection.NetworkError) {
-    return 'The Jupyter server cannot be reached.';
+    return trans.__('The Jupyter server cannot be reached.');
   }
   const text = error instanceof Error ? error.message || error.name : String(error);
   return sentence(text);

@@ -5,6 +5,10 @@
  * a timer. User actions go out as websocket requests or REST calls.
  *
  * Framework-free: the REST API and the socket are interfaces, so tests drive it with fakes.
+ *
+ * Over 400 lines on purpose: one class owns the order of things on a (re)connect and the
+ * requests that race it; split, the rules about what is refetched when would be spread
+ * over modules that share its private state.
  */
 
 import { Action, IState, Store, activeJob, openConflicts } from './model';

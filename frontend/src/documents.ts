@@ -15,12 +15,16 @@
  * the server (`POST /projects/{id}/keep-copy`), with the engine's conflict names and
  * Conflict entries, and pushed like any file. The engine never touches an editor's buffer;
  * this module decides about buffers, and only when the user has chosen.
+ *
+ * Over 400 lines on purpose: one state machine per open document (check, ask, save, keep a
+ * copy) whose steps hand each other the same state; apart, they would be harder to follow.
  */
 
 import { Dialog, Notification } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { Contents, ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import type { Widget } from '@lumino/widgets';
 
 import { errorMessage, requestAPI } from './api';
@@ -88,6 +92,8 @@ export interface IOpenDocumentsOptions {
   onMessage: (listener: (message: ServerMessage) => void) => () => void;
   /** A conflict copy this module asked for (its own notification says so). */
   onCopyKept?: (conflict: IConflict) => void;
+  /** Translates the dialog and the notifications. */
+  trans: TranslationBundle;
 }
 
 export class OpenDocuments {
@@ -96,6 +102,7 @@ export class OpenDocuments {
     this._settings = options.serverSettings;
     this._projects = options.projects;
     this._onCopyKept = options.onCopyKept;
+    this._trans = options.trans;
     this._unsubscribe = options.onMessage(message => {
       if (message.type === 'file_status') {
         this._onFileStatus(message);
@@ -196,8 +203,8 @@ export class OpenDocuments {
         await revertKeepingView(this._widget(context), context);
         Notification.info(
           state.modifiedBy
-            ? `${state.name} was updated from the cloud by ${state.modifiedBy}.`
-            : `${state.name} was replaced on disk; reloaded.`,
+            ? this._trans.__('%1 was updated from the cloud by %2.', state.name, state.modifiedBy)
+            : this._trans.__('%1 was replaced on disk; reloaded.', state.name),
           { autoClose: 5000 }
         );
         return;
@@ -226,21 +233,30 @@ export class OpenDocuments {
 
   private async _ask(state: DocumentState): Promise<void> {
     state.dialog?.reject();
+    const trans = this._trans;
     const who = state.theirs?.modifiedBy ?? null;
     const reload = Dialog.okButton({
-      label: 'Reload (your edits are kept as a conflict copy)',
+      label: trans.__('Reload (your edits are kept as a conflict copy)'),
       actions: ['reload']
     });
     const keep = Dialog.warnButton({
-      label: 'Keep mine (the cloud version is kept as a conflict copy)',
+      label: trans.__('Keep mine (the cloud version is kept as a conflict copy)'),
       actions: ['keep']
     });
     const dialog = new Dialog({
-      title: `${state.name} changed in the cloud`,
-      body:
-        `${who ? `${who} saved` : 'There is'} a newer version of ${state.path} ` +
-        'while this tab has unsaved edits. Both versions are kept: choose which one stays ' +
-        `at ${state.name}; the other becomes a conflict copy beside it.`,
+      title: trans.__('%1 changed in the cloud', state.name),
+      body: who
+        ? trans.__(
+            '%1 saved a newer version of %2 while this tab has unsaved edits. Both versions are kept: choose which one stays at %3; the other becomes a conflict copy beside it.',
+            who,
+            state.path,
+            state.name
+          )
+        : trans.__(
+            'There is a newer version of %1 while this tab has unsaved edits. Both versions are kept: choose which one stays at %2; the other becomes a conflict copy beside it.',
+            state.path,
+            state.name
+          ),
       buttons: [reload, keep],
       defaultButton: 0
     });
@@ -266,7 +282,8 @@ export class OpenDocuments {
     try {
       await action();
     } catch (error) {
-      Notification.error(`Cannot settle ${state.name}: ${errorMessage(error)}`, {
+      const why = errorMessage(error, this._trans);
+      Notification.error(this._trans.__('Cannot settle %1: %2', state.name, why), {
         autoClose: false
       });
     } finally {
@@ -283,7 +300,11 @@ export class OpenDocuments {
     state.theirs = null;
     await revertKeepingView(this._widget(state.context), state.context);
     Notification.info(
-      `Reloaded ${state.name} from the cloud; your edits are kept as ${conflict.conflict_path}.`,
+      this._trans.__(
+        'Reloaded %1 from the cloud; your edits are kept as %2.',
+        state.name,
+        conflict.conflict_path
+      ),
       { autoClose: 8000 }
     );
   }
@@ -304,7 +325,11 @@ export class OpenDocuments {
     });
     await revertKeepingView(this._widget(context), context);
     Notification.info(
-      `Kept your version of ${state.name}; the cloud version is kept as ${conflict.conflict_path}.`,
+      this._trans.__(
+        'Kept your version of %1; the cloud version is kept as %2.',
+        state.name,
+        conflict.conflict_path
+      ),
       { autoClose: 8000 }
     );
   }
@@ -326,16 +351,29 @@ export class OpenDocuments {
         }
         const conflict = await this._keepCopy(state, mine);
         Notification.info(
-          `${state.name} now shows the cloud version; your edits are kept as ${conflict.conflict_path}.`,
+          this._trans.__(
+            '%1 now shows the cloud version; your edits are kept as %2.',
+            state.name,
+            conflict.conflict_path
+          ),
           { autoClose: 8000 }
         );
         return;
       }
       const conflict = await this._keepTheirs(state, theirs);
       Notification.info(
-        `Saved your version of ${state.name}; the cloud version${
-          theirs.modifiedBy ? ` by ${theirs.modifiedBy}` : ''
-        } is kept as ${conflict.conflict_path}.`,
+        theirs.modifiedBy
+          ? this._trans.__(
+              'Saved your version of %1; the cloud version by %2 is kept as %3.',
+              state.name,
+              theirs.modifiedBy,
+              conflict.conflict_path
+            )
+          : this._trans.__(
+              'Saved your version of %1; the cloud version is kept as %2.',
+              state.name,
+              conflict.conflict_path
+            ),
         { autoClose: 8000 }
       );
     });
@@ -356,7 +394,7 @@ export class OpenDocuments {
       }
     }
     if (theirs.body === null) {
-      throw new Error(`the cloud version of ${state.path} could not be read`);
+      throw new Error(this._trans.__('the cloud version of %1 could not be read', state.path));
     }
     return this._keepCopy(state, theirs.body);
   }
@@ -398,6 +436,7 @@ export class OpenDocuments {
   private _settings: ServerConnection.ISettings;
   private _projects: () => Record<string, ILocalProject>;
   private _onCopyKept?: (conflict: IConflict) => void;
+  private _trans: TranslationBundle;
   private _unsubscribe: () => void;
   private _documents = new Map<Context, DocumentState>();
 }

@@ -7,6 +7,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { createActions } from './plugin/actions';
 import { addCommands, addToPalette } from './plugin/commands';
@@ -29,7 +30,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     IStatusBar,
     ISettingRegistry,
-    IDocumentManager
+    IDocumentManager,
+    ITranslator
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -37,32 +39,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     statusBar: IStatusBar | null,
     settingRegistry: ISettingRegistry | null,
-    docManager: IDocumentManager | null
+    docManager: IDocumentManager | null,
+    translator: ITranslator | null
   ): Promise<void> => {
+    const trans = (translator ?? nullTranslator).load('project_filebrowser');
     const { commands } = app;
     const serverSettings = app.serviceManager.serverSettings;
     const options = await loadOptions(PLUGIN_ID, settingRegistry);
 
     // The model and its connection; what the views ask of the app.
-    const conflicts = new ConflictNotifier(commands);
-    const { socket, controller } = connect({ serverSettings, options, conflicts });
+    const conflicts = new ConflictNotifier(commands, trans);
+    const { socket, controller } = connect({ serverSettings, options, conflicts, trans });
     const memory = rememberExpanded(controller);
     if (docManager) {
-      followDocuments({ docManager, serverSettings, controller, socket, conflicts });
+      followDocuments({ docManager, serverSettings, controller, socket, conflicts, trans });
     }
-    const actions = createActions({ controller, commands, options, memory, docManager });
+    const actions = createActions({ controller, commands, options, memory, docManager, trans });
 
     // The panel, the commands and the status bar item.
-    const openPanel = addPanel({ app, restorer, controller, options, actions });
+    const openPanel = addPanel({ app, restorer, controller, options, actions, trans });
     addCommands({
       commands,
       activateById: id => app.shell.activateById(id),
       controller,
       actions,
-      openPanel
+      openPanel,
+      trans
     });
-    addToPalette(palette);
-    addStatusItem(statusBar, controller, openPanel);
+    addToPalette(palette, trans);
+    addStatusItem(statusBar, controller, openPanel, trans);
 
     controller.start();
   }

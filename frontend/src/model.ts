@@ -1,8 +1,13 @@
 /**
  * The sidebar's state, free of any framework: a reducer applies websocket messages and
- * REST results to one immutable state object, and selectors derive what the views show.
+ * REST results to one immutable state object, and selectors derive what the views show
+ * (what they say about it, in words, is `status.ts`).
  *
  * Everything here is pure and synchronous, so it is unit-tested without a browser.
+ *
+ * Over 400 lines on purpose: the state, the actions and the reducer that applies them are
+ * one switch over one union, read and changed together; split up, each change would touch
+ * several files that only make sense side by side.
  */
 
 import type {
@@ -400,7 +405,7 @@ function applyJob(state: IState, job: IJob): IState {
   return { ...state, jobs };
 }
 
-function isActive(job: IJob): boolean {
+export function isActive(job: IJob): boolean {
   return job.state === 'queued' || job.state === 'running';
 }
 
@@ -523,124 +528,6 @@ export function jobProgress(job: Pick<IJob, 'files_done' | 'files_total' | 'byte
   return null;
 }
 
-export type BadgeKind =
-  | 'synced'
-  | 'syncing'
-  | 'queued'
-  | 'pending'
-  | 'paused'
-  | 'offline'
-  | 'error';
-
-export interface IBadge {
-  kind: BadgeKind;
-  /** Short text of the badge. */
-  label: string;
-  /** A sentence for the tooltip. */
-  title: string;
-  /** Progress in [0, 1] of a running job; null when not syncing or unknown. */
-  progress: number | null;
-  /** The running or queued job, if any. */
-  job: IJob | null;
-}
-
-/** What a project's status badge says. */
-export function projectBadge(state: IState, projectId: string): IBadge | null {
-  const project = state.projects[projectId];
-  if (project === undefined) {
-    return null;
-  }
-  const job = activeJob(state, projectId);
-  if (state.connection.state !== 'online' && state.connection.everConnected) {
-    return {
-      kind: 'offline',
-      label: 'offline',
-      title: 'Not connected to the Jupyter server; the last known state is shown.',
-      progress: null,
-      job: null
-    };
-  }
-  if (project.status === 'offline') {
-    // A sync that runs meanwhile is only trying the cloud again: offline says more.
-    return {
-      kind: 'offline',
-      label: offlineLabel(project.pending),
-      title: offlineSentence(project),
-      progress: null,
-      job
-    };
-  }
-  if (project.status === 'error') {
-    return {
-      kind: 'error',
-      label: 'error',
-      title: project.error ? `Sync failed: ${project.error}` : 'The last sync failed.',
-      progress: null,
-      job
-    };
-  }
-  if (job?.state === 'running' || project.status === 'syncing') {
-    const progress = job ? jobProgress(job) : null;
-    const files =
-      job && job.files_total > 0 ? ` (${job.files_done} of ${job.files_total} files)` : '';
-    return {
-      kind: 'syncing',
-      label: progress === null ? 'syncing' : `syncing ${Math.round(progress * 100)}%`,
-      title: `Syncing${files}…`,
-      progress,
-      job
-    };
-  }
-  if (job?.state === 'queued') {
-    return { kind: 'queued', label: 'queued', title: 'A sync is queued.', progress: null, job };
-  }
-  if (project.status === 'paused') {
-    return {
-      kind: 'paused',
-      label: 'paused',
-      title: project.error ? `Paused: ${project.error}` : 'Syncing is paused.',
-      progress: null,
-      job
-    };
-  }
-  if (project.pending > 0) {
-    return {
-      kind: 'pending',
-      label: `${project.pending} pending`,
-      title: `${project.pending} change${project.pending === 1 ? '' : 's'} waiting to sync.`,
-      progress: null,
-      job
-    };
-  }
-  return {
-    kind: 'synced',
-    label: 'synced',
-    title: project.last_synced_at
-      ? `In sync; last synced ${formatTime(project.last_synced_at)}.`
-      : 'In sync.',
-    progress: null,
-    job
-  };
-}
-
-/** "offline", or "offline — 3 changes waiting". */
-export function offlineLabel(pending: number): string {
-  return pending > 0
-    ? `offline \u2014 ${pending} change${pending === 1 ? '' : 's'} waiting`
-    : 'offline';
-}
-
-/** Why a project does not sync while its cloud is unreachable, and what happens next. */
-export function offlineSentence(project: Pick<ILocalProject, 'pending' | 'cloud_url'>): string {
-  const cloud = project.cloud_url ? `The cloud at ${project.cloud_url}` : 'The cloud';
-  const n = project.pending;
-  const waiting =
-    n > 0
-      ? `${n} change${n === 1 ? '' : 's'} will sync when it is back`
-      : 'changes sync when it is back';
-  return `${cloud} cannot be reached; ${waiting}.`;
-}
-
 /** A project's files, sorted by path; ignored ones only when asked. */
 export function fileList(
   state: IState,
@@ -672,185 +559,6 @@ export function fileCounts(state: IState, projectId: string): Record<FileState, 
     counts[entry.state] += 1;
   }
   return counts;
-}
-
-export type OverallKind =
-  | 'connecting'
-  | 'offline'
-  | 'error'
-  | 'syncing'
-  | 'conflicts'
-  | 'paused'
-  | 'pending'
-  | 'synced'
-  | 'empty';
-
-export interface IOverall {
-  kind: OverallKind;
-  /** Short text for the status bar. */
-  label: string;
-  /** A sentence for its tooltip. */
-  title: string;
-  /** Progress in [0, 1] over every running job, or null. */
-  progress: number | null;
-}
-
-/** The state of everything at once, for the status bar. */
-export function overallStatus(state: IState): IOverall {
-  const { connection } = state;
-  if (connection.state === 'offline') {
-    const retry =
-      connection.retryAt !== null
-        ? ` Reconnecting ${formatDelay(connection.retryAt - Date.now())}.`
-        : '';
-    return {
-      kind: 'offline',
-      label: 'Offline',
-      title: `Not connected to the Jupyter server${connection.error ? ` (${connection.error})` : ''}.${retry}`,
-      progress: null
-    };
-  }
-  if (connection.state === 'connecting') {
-    return {
-      kind: 'connecting',
-      label: 'Connecting…',
-      title: 'Connecting to the Jupyter server…',
-      progress: null
-    };
-  }
-  const projects = Object.values(state.projects);
-  if (projects.length === 0) {
-    if (state.cloud.status === 'error' && state.cloud.error) {
-      // e.g. a wrong token: say why, not "No projects"
-      return {
-        kind: 'error',
-        label: `Cloud: ${state.cloud.error.replace(/\.$/, '')}`,
-        title: `The cloud cannot be used: ${state.cloud.error}`,
-        progress: null
-      };
-    }
-    return { kind: 'empty', label: 'No projects', title: 'No linked projects.', progress: null };
-  }
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const failing = projects.filter(p => p.status === 'error');
-  if (failing.length > 0) {
-    return {
-      kind: 'error',
-      label: 'Sync error',
-      title: failing.map(p => `${p.name}: ${p.error ?? 'sync failed'}`).join('\n'),
-      progress: null
-    };
-  }
-  // Jobs of projects whose cloud is unreachable only try it again: they say "offline".
-  const active = Object.values(state.jobs).filter(
-    job =>
-      isActive(job) &&
-      job.project_id in state.projects &&
-      state.projects[job.project_id].status !== 'offline'
-  );
-  if (active.length > 0 || projects.some(p => p.status === 'syncing')) {
-    const running = active.filter(job => job.state === 'running');
-    const total = running.reduce(
-      (sum, job) => ({
-        files_done: sum.files_done + job.files_done,
-        files_total: sum.files_total + job.files_total,
-        bytes_done: sum.bytes_done + job.bytes_done,
-        bytes_total: sum.bytes_total + job.bytes_total
-      }),
-      { files_done: 0, files_total: 0, bytes_done: 0, bytes_total: 0 }
-    );
-    const progress = running.length > 0 ? jobProgress(total) : null;
-    const names = new Set(active.map(job => state.projects[job.project_id]?.name ?? job.project_id));
-    return {
-      kind: 'syncing',
-      label:
-        total.files_total > 0
-          ? `Syncing ${total.files_done}/${total.files_total}`
-          : 'Syncing…',
-      title: `Syncing ${[...names].join(', ') || plural(projects.length, 'project')}.`,
-      progress
-    };
-  }
-  const conflicts = projects.reduce((sum, p) => sum + p.conflicts, 0);
-  if (conflicts > 0) {
-    return {
-      kind: 'conflicts',
-      label: plural(conflicts, 'conflict'),
-      title: `${plural(conflicts, 'conflict')} to resolve in the Projects panel.`,
-      progress: null
-    };
-  }
-  const paused = projects.filter(p => p.status === 'paused');
-  if (paused.length > 0) {
-    return {
-      kind: 'paused',
-      label: 'Paused',
-      title: paused.map(p => `${p.name}: ${p.error ?? 'paused'}`).join('\n'),
-      progress: null
-    };
-  }
-  const offline = projects.filter(p => p.status === 'offline');
-  if (offline.length > 0) {
-    const waiting = offline.reduce((sum, p) => sum + p.pending, 0);
-    return {
-      kind: 'offline',
-      label: `Cloud ${offlineLabel(waiting)}`,
-      title: offlineSentence({ pending: waiting, cloud_url: offline[0].cloud_url }),
-      progress: null
-    };
-  }
-  const pending = projects.reduce((sum, p) => sum + p.pending, 0);
-  if (pending > 0) {
-    return {
-      kind: 'pending',
-      label: `${pending} pending`,
-      title: `${plural(pending, 'change')} waiting to sync.`,
-      progress: null
-    };
-  }
-  return {
-    kind: 'synced',
-    label: 'Synced',
-    title: `${plural(projects.length, 'project')} in sync.`,
-    progress: null
-  };
-}
-
-// -- formatting ----------------------------------------------------------------------------
-
-/** "in 4 s", "in 2 min", "now". */
-export function formatDelay(ms: number): string {
-  if (ms < 1000) {
-    return 'now';
-  }
-  const seconds = Math.ceil(ms / 1000);
-  return seconds < 60 ? `in ${seconds}\u00a0s` : `in ${Math.ceil(seconds / 60)}\u00a0min`;
-}
-
-/** A byte count for people: "0 B", "1.5 KB", "12 MB". */
-export function formatBytes(bytes: number | null): string {
-  if (bytes === null || !Number.isFinite(bytes) || bytes < 0) {
-    return '';
-  }
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${units[unit]}`;
-}
-
-/** A server timestamp (ISO 8601, UTC without zone) as local date and time. */
-export function formatTime(iso: string): string {
-  const hasZone = /[zZ]|[+-]\d\d:?\d\d$/.test(iso);
-  const date = new Date(hasZone ? iso : `${iso}Z`);
-  if (Number.isNaN(date.getTime())) {
-    return iso;
-  }
-  return date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 // -- the store -----------------------------------------------------------------------------

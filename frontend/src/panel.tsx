@@ -1,9 +1,10 @@
-import { CommandRegistry } from '@lumino/commands';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   CommandToolbarButton,
   ReactWidget,
   SidePanel
 } from '@jupyterlab/ui-components';
+import type { CommandRegistry } from '@lumino/commands';
 import { Panel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -16,15 +17,16 @@ import type { IOptions, Observable } from './options';
 
 export const PANEL_ID = 'project-filebrowser-panel';
 
-export namespace CommandIDs {
-  export const open = 'project-filebrowser:open';
-  export const create = 'project-filebrowser:create';
-  export const syncAll = 'project-filebrowser:sync-all';
-  export const sync = 'project-filebrowser:sync';
-  export const refresh = 'project-filebrowser:refresh';
-  export const reconnect = 'project-filebrowser:reconnect';
-  export const showConflicts = 'project-filebrowser:show-conflicts';
-}
+/** The ids of the plugin's commands. */
+export const CommandIDs = {
+  open: 'project-filebrowser:open',
+  create: 'project-filebrowser:create',
+  syncAll: 'project-filebrowser:sync-all',
+  sync: 'project-filebrowser:sync',
+  refresh: 'project-filebrowser:refresh',
+  reconnect: 'project-filebrowser:reconnect',
+  showConflicts: 'project-filebrowser:show-conflicts'
+} as const;
 
 /** The Projects side panel: a header, a toolbar of commands and the React body. */
 export function createPanel(options: {
@@ -32,23 +34,25 @@ export function createPanel(options: {
   options: Observable<IOptions>;
   actions: IPanelActions;
   commands: CommandRegistry;
+  trans: TranslationBundle;
 }): SidePanel {
+  const { trans } = options;
   const panel = new SidePanel({ content: new Panel() });
   panel.id = PANEL_ID;
   panel.addClass('jp-pfb-panel');
   panel.title.icon = projectsIcon;
-  panel.title.caption = 'Projects';
+  panel.title.caption = trans.__('Projects');
 
   const title = new Widget();
   const heading = document.createElement('h2');
-  heading.textContent = 'Projects';
+  heading.textContent = trans.__('Projects');
   heading.classList.add('jp-text-truncated');
   title.node.appendChild(heading);
   panel.header.addWidget(title);
 
   const { commands } = options;
   for (const [name, id, label] of [
-    ['create', CommandIDs.create, 'New'],
+    ['create', CommandIDs.create, trans.__('New')],
     ['sync-all', CommandIDs.syncAll, undefined],
     ['refresh', CommandIDs.refresh, undefined]
   ] as const) {
@@ -63,6 +67,7 @@ export function createPanel(options: {
       controller={options.controller}
       options={options.options}
       actions={options.actions}
+      trans={trans}
     />
   );
   body.addClass('jp-pfb-body');
@@ -73,9 +78,12 @@ export function createPanel(options: {
 /** The status bar item widget. */
 export function createStatusItem(
   controller: ProjectsController,
-  onClick: () => void
+  onClick: () => void,
+  trans: TranslationBundle
 ): ReactWidget {
-  const widget = ReactWidget.create(<StatusItem controller={controller} onClick={onClick} />);
+  const widget = ReactWidget.create(
+    <StatusItem controller={controller} onClick={onClick} trans={trans} />
+  );
   widget.addClass('jp-pfb-statusWidget');
   return widget;
 }

@@ -2,6 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import { ApiError, ProjectsApi, errorMessage, getStatus, requestAPI } from '../src/api';
+import { trans } from './fixtures';
 
 /** Server settings under a JupyterHub-like base url whose fetch records requests. */
 function fakeServer(reply: () => Response): {
@@ -150,10 +151,10 @@ describe('ProjectsApi', () => {
   });
 
   it('turns failures into sentences for people', () => {
-    expect(errorMessage(new ServerConnection.NetworkError(new TypeError('x')))).toBe(
+    expect(errorMessage(new ServerConnection.NetworkError(new TypeError('x')), trans)).toBe(
       'The Jupyter server cannot be reached.'
     );
-    expect(errorMessage(new Error('no such project'))).toBe('No such project.');
-    expect(errorMessage('plain')).toBe('Plain.');
+    expect(errorMessage(new Error('no such project'), trans)).toBe('No such project.');
+    expect(errorMessage('plain', trans)).toBe('Plain.');
   });
 });

@@ -9,7 +9,9 @@ import {
   pathMatches,
   visibleRows
 } from '../src/filetree';
-import { initialState, overallStatus, reduce } from '../src/model';
+import { initialState, reduce } from '../src/model';
+import { overallStatus } from '../src/status';
+import { trans } from './fixtures';
 import type { IFileEntry } from '../src/types';
 
 const f = (path: string): IFileEntry => ({ path, size: 1, state: 'synced' });
@@ -133,9 +135,9 @@ describe('the status bar with no projects', () => {
       message: { type: 'hello', protocol: 1, version: '0.1.0' }
     });
     state = reduce(state, { type: 'projects/loaded', items: [] });
-    expect(overallStatus(state).label).toBe('No projects');
+    expect(overallStatus(state, trans).label).toBe('No projects');
     state = reduce(state, { type: 'cloud/failed', error: 'The token is not valid.' });
-    const overall = overallStatus(state);
+    const overall = overallStatus(state, trans);
     expect(overall.kind).toBe('error');
     expect(overall.label).toBe('Cloud: The token is not valid');
     expect(overall.title).toContain('The token is not valid.');

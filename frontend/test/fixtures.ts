@@ -1,4 +1,9 @@
+import { nullTranslator } from '@jupyterlab/translation';
+
 import type { ICloudProject, IConflict, IFileEntry, IJob, ILocalProject } from '../src/types';
+
+/** The bundle the views and selectors are given: English, as typed in the source. */
+export const trans = nullTranslator.load('project_filebrowser');
 
 export function project(overrides: Partial<ILocalProject> = {}): ILocalProject {
   const name = overrides.name ?? 'demo';

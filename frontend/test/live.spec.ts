@@ -4,13 +4,11 @@ import {
   Action,
   IState,
   initialState,
-  offlineSentence,
-  overallStatus,
-  projectBadge,
   reduce
 } from '../src/model';
+import { offlineSentence, overallStatus, projectBadge } from '../src/status';
 import type { ServerMessage } from '../src/types';
-import { file, job, project } from './fixtures';
+import { file, job, project, trans } from './fixtures';
 
 const msg = (message: ServerMessage): Action => ({ type: 'message', message });
 const hello = msg({ type: 'hello', protocol: 1, version: '0.1.0' });
@@ -68,29 +66,29 @@ describe('local changes while the cloud is offline', () => {
 
   it('the project and the status bar say offline and how many changes wait', () => {
     const state = online(offline(3));
-    expect(projectBadge(state, 'id-demo')).toMatchObject({
+    expect(projectBadge(state, 'id-demo', trans)).toMatchObject({
       kind: 'offline',
       label: 'offline \u2014 3 changes waiting'
     });
-    expect(overallStatus(state)).toMatchObject({
+    expect(overallStatus(state, trans)).toMatchObject({
       kind: 'offline',
       label: 'Cloud offline \u2014 3 changes waiting',
       title: `The cloud at ${cloudUrl} cannot be reached; 3 changes will sync when it is back.`
     });
-    expect(projectBadge(online(offline(0)), 'id-demo')?.label).toBe('offline');
+    expect(projectBadge(online(offline(0)), 'id-demo', trans)?.label).toBe('offline');
   });
 
   it('a sync retrying an offline cloud does not hide that it is offline', () => {
     const state = online(offline(1), msg({ type: 'job_progress', job: job({ state: 'running' }) }));
-    expect(projectBadge(state, 'id-demo')?.kind).toBe('offline');
-    expect(overallStatus(state).kind).toBe('offline');
+    expect(projectBadge(state, 'id-demo', trans)?.kind).toBe('offline');
+    expect(overallStatus(state, trans).kind).toBe('offline');
   });
 
   it('says why nothing syncs, with the cloud URL and the count', () => {
-    expect(offlineSentence({ pending: 1, cloud_url: cloudUrl })).toBe(
+    expect(offlineSentence({ pending: 1, cloud_url: cloudUrl }, trans)).toBe(
       `The cloud at ${cloudUrl} cannot be reached; 1 change will sync when it is back.`
     );
-    expect(offlineSentence({ pending: 0 })).toBe(
+    expect(offlineSentence({ pending: 0 }, trans)).toBe(
       'The cloud cannot be reached; changes sync when it is back.'
     );
   });

@@ -9,21 +9,17 @@ import {
   applyFileEvent,
   fileCounts,
   fileList,
-  formatBytes,
-  formatDelay,
-  formatTime,
   initialState,
   jobProgress,
   matchesQuery,
   openConflicts,
-  overallStatus,
-  projectBadge,
   reduce,
   sortedProjects,
   unlinkedCloudProjects
 } from '../src/model';
+import { formatBytes, formatDelay, formatTime, overallStatus, projectBadge } from '../src/status';
 import type { ServerMessage } from '../src/types';
-import { cloudProject, conflict, file, job, project } from './fixtures';
+import { cloudProject, conflict, file, job, project, trans } from './fixtures';
 
 function run(...actions: Action[]): IState {
   return actions.reduce(reduce, initialState());
@@ -459,7 +455,7 @@ describe('expand', () => {
 });
 
 describe('projectBadge', () => {
-  const badge = (...actions: Action[]) => projectBadge(online(...actions), demo.id);
+  const badge = (...actions: Action[]) => projectBadge(online(...actions), demo.id, trans);
   const updated = (overrides: Parameters<typeof project>[0]) =>
     msg({ type: 'project_updated', project: project(overrides) });
 
@@ -497,17 +493,18 @@ describe('projectBadge', () => {
   });
 
   it('is null for an unknown project', () => {
-    expect(projectBadge(online(), 'nope')).toBeNull();
+    expect(projectBadge(online(), 'nope', trans)).toBeNull();
   });
 });
 
 describe('overallStatus', () => {
   it('follows the connection first', () => {
-    expect(overallStatus(initialState()).kind).toBe('connecting');
+    expect(overallStatus(initialState(), trans).kind).toBe('connecting');
     vi.useFakeTimers();
     vi.setSystemTime(10_000);
     const offline = overallStatus(
-      online({ type: 'disconnected', attempt: 1, retryAt: 14_000, error: 'code 1006' })
+      online({ type: 'disconnected', attempt: 1, retryAt: 14_000, error: 'code 1006' }),
+      trans
     );
     vi.useRealTimers();
     expect(offline).toMatchObject({ kind: 'offline', label: 'Offline' });
@@ -516,14 +513,15 @@ describe('overallStatus', () => {
   });
 
   it('then says what matters most across projects', () => {
-    expect(overallStatus(run(hello, { type: 'projects/loaded', items: [] })).kind).toBe('empty');
-    expect(overallStatus(online()).kind).toBe('synced');
+    expect(overallStatus(run(hello, { type: 'projects/loaded', items: [] }), trans).kind).toBe('empty');
+    expect(overallStatus(online(), trans).kind).toBe('synced');
     const two = (a: object, b: object) =>
       overallStatus(
         run(hello, {
           type: 'projects/loaded',
           items: [project({ name: 'a', ...a }), project({ name: 'b', ...b })]
-        })
+        }),
+        trans
       );
     expect(two({ status: 'error', error: 'x' }, { conflicts: 2 })).toMatchObject({
       kind: 'error',
@@ -550,7 +548,7 @@ describe('overallStatus', () => {
         job: job({ id: 'j2', project_id: 'id-b', state: 'running', files_done: 1, files_total: 2 })
       })
     );
-    expect(overallStatus(state)).toMatchObject({
+    expect(overallStatus(state, trans)).toMatchObject({
       kind: 'syncing',
       label: 'Syncing 2/4',
       progress: 0.5
@@ -560,18 +558,18 @@ describe('overallStatus', () => {
 
 describe('formatting', () => {
   it('formats bytes', () => {
-    expect(formatBytes(0)).toBe('0 B');
-    expect(formatBytes(1023)).toBe('1023 B');
-    expect(formatBytes(1536)).toBe('1.5 KB');
-    expect(formatBytes(12 * 1024 * 1024)).toBe('12 MB');
-    expect(formatBytes(null)).toBe('');
-    expect(formatBytes(-1)).toBe('');
+    expect(formatBytes(0, trans)).toBe('0 B');
+    expect(formatBytes(1023, trans)).toBe('1023 B');
+    expect(formatBytes(1536, trans)).toBe('1.5 KB');
+    expect(formatBytes(12 * 1024 * 1024, trans)).toBe('12 MB');
+    expect(formatBytes(null, trans)).toBe('');
+    expect(formatBytes(-1, trans)).toBe('');
   });
 
   it('formats delays', () => {
-    expect(formatDelay(0)).toBe('now');
-    expect(formatDelay(3200)).toBe('in 4\u00a0s');
-    expect(formatDelay(90_000)).toBe('in 2\u00a0min');
+    expect(formatDelay(0, trans)).toBe('now');
+    expect(formatDelay(3200, trans)).toBe('in 4\u00a0s');
+    expect(formatDelay(90_000, trans)).toBe('in 2\u00a0min');
   });
 
   it('reads server times as UTC and keeps what it cannot parse', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { sentence } from '../src/api';
 import { nameProblem } from '../src/names';
 import { DEFAULT_OPTIONS, Observable, readOptions } from '../src/options';
+import { trans } from './fixtures';
 
 describe('readOptions', () => {
   it('fills defaults and ignores values of the wrong type', () => {
@@ -42,21 +43,21 @@ describe('Observable', () => {
 describe('nameProblem', () => {
   it('accepts what the cloud accepts', () => {
     for (const name of ['demo', 'a', 'My Project 2', 'x.y-z_1', '_private', 'a'.repeat(128)]) {
-      expect(nameProblem(name), name).toBeNull();
+      expect(nameProblem(name, trans), name).toBeNull();
     }
   });
 
   it('explains what it refuses', () => {
-    expect(nameProblem('')).toMatch(/required/);
-    expect(nameProblem('a/b')).toMatch(/cannot contain/);
-    expect(nameProblem('a\\b')).toMatch(/cannot contain/);
-    expect(nameProblem('.hidden')).toMatch(/cannot start/);
-    expect(nameProblem('-x')).toMatch(/cannot start/);
-    expect(nameProblem(' x')).toMatch(/cannot start/);
-    expect(nameProblem('x.')).toMatch(/cannot end/);
-    expect(nameProblem('x ')).toMatch(/cannot end/);
-    expect(nameProblem('bad*name')).toMatch(/letters, digits/);
-    expect(nameProblem('a'.repeat(129))).toMatch(/128/);
+    expect(nameProblem('', trans)).toMatch(/required/);
+    expect(nameProblem('a/b', trans)).toMatch(/cannot contain/);
+    expect(nameProblem('a\\b', trans)).toMatch(/cannot contain/);
+    expect(nameProblem('.hidden', trans)).toMatch(/cannot start/);
+    expect(nameProblem('-x', trans)).toMatch(/cannot start/);
+    expect(nameProblem(' x', trans)).toMatch(/cannot start/);
+    expect(nameProblem('x.', trans)).toMatch(/cannot end/);
+    expect(nameProblem('x ', trans)).toMatch(/cannot end/);
+    expect(nameProblem('bad*name', trans)).toMatch(/letters, digits/);
+    expect(nameProblem('a'.repeat(129), trans)).toMatch(/128/);
   });
 });
 

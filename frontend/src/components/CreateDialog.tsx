@@ -1,4 +1,5 @@
 import { Dialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
@@ -15,7 +16,10 @@ export interface ICreateValues {
 
 /** The body of the create dialog: a small form, with the server's error when it refused. */
 export class CreateProjectBody extends ReactWidget {
-  constructor(private _projectsDir: string) {
+  constructor(
+    private _projectsDir: string,
+    private _trans: TranslationBundle
+  ) {
     super();
     this.addClass('jp-pfb-createForm');
   }
@@ -52,7 +56,7 @@ export class CreateProjectBody extends ReactWidget {
   validate(): boolean {
     this._touched = true;
     this.update();
-    return nameProblem(this._values.name) === null;
+    return nameProblem(this._values.name, this._trans) === null;
   }
 
   set busy(value: boolean) {
@@ -61,7 +65,8 @@ export class CreateProjectBody extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    const problem = this._touched ? nameProblem(this._values.name) : null;
+    const trans = this._trans;
+    const problem = this._touched ? nameProblem(this._values.name, trans) : null;
     const error = problem ?? this._error;
     const set = (key: keyof ICreateValues) => (
       event: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>
@@ -78,13 +83,13 @@ export class CreateProjectBody extends ReactWidget {
     const folder = this._values.name ? `${this._projectsDir}/${this._values.name}` : `${this._projectsDir}/…`;
     return (
       <div className="jp-pfb-form">
-        <label htmlFor="jp-pfb-create-name">Name</label>
+        <label htmlFor="jp-pfb-create-name">{trans.__('Name')}</label>
         <input
           id="jp-pfb-create-name"
           className={`jp-mod-styled jp-pfb-input${error ? ' jp-pfb-mod-invalid' : ''}`}
           value={this._values.name}
           onChange={set('name')}
-          placeholder="my-analysis"
+          placeholder={trans.__('my-analysis')}
           autoComplete="off"
           spellCheck={false}
           aria-invalid={error ? true : undefined}
@@ -96,14 +101,17 @@ export class CreateProjectBody extends ReactWidget {
           className={error ? 'jp-pfb-formError' : 'jp-pfb-formHelp'}
           role={error ? 'alert' : undefined}
         >
-          {error ?? `Its folder will be ${folder}.`}
+          {error ?? trans.__('Its folder will be %1.', folder)}
         </div>
         {this._adoptQuestion && (
           <div className="jp-pfb-adoptQuestion" role="alert">
             <span>
-              The folder {this._adoptQuestion.folder} exists with{' '}
-              {this._adoptQuestion.files} file{this._adoptQuestion.files === 1 ? '' : 's'}:
-              upload them into the new project?
+              {trans._n(
+                'The folder %2 exists with %1 file: upload them into the new project?',
+                'The folder %2 exists with %1 files: upload them into the new project?',
+                this._adoptQuestion.files,
+                this._adoptQuestion.folder
+              )}
             </span>
             <button
               type="button"
@@ -114,24 +122,25 @@ export class CreateProjectBody extends ReactWidget {
                 this.onAdopt?.();
               }}
             >
-              Upload them
+              {trans.__('Upload them')}
             </button>
           </div>
         )}
         <label htmlFor="jp-pfb-create-title">
-          Title <span className="jp-pfb-optional">(optional)</span>
+          {trans.__('Title')} <span className="jp-pfb-optional">{trans.__('(optional)')}</span>
         </label>
         <input
           id="jp-pfb-create-title"
           className="jp-mod-styled jp-pfb-input"
           value={this._values.title}
           onChange={set('title')}
-          placeholder="My analysis"
+          placeholder={trans.__('My analysis')}
           maxLength={256}
           disabled={this._busy}
         />
         <label htmlFor="jp-pfb-create-description">
-          Description <span className="jp-pfb-optional">(optional)</span>
+          {trans.__('Description')}{' '}
+          <span className="jp-pfb-optional">{trans.__('(optional)')}</span>
         </label>
         <textarea
           id="jp-pfb-create-description"

@@ -1,3 +1,4 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   caretDownIcon,
@@ -8,12 +9,11 @@ import {
 import * as React from 'react';
 
 import { buildTree, filterEntries, queryWords, visibleRows } from '../filetree';
-import { IState, fileCounts, fileList, formatBytes, openConflicts } from '../model';
+import { IState, fileCounts, fileList, openConflicts } from '../model';
+import { formatBytes } from '../status';
 import type { IFileEntry, ILocalProject } from '../types';
 import type { IPanelActions } from './actions';
-import { FILE_STATE_ICON, FILE_STATE_LABEL } from './ProjectItem';
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+import { FILE_STATE_ICON, fileStateLabel } from './fileStates';
 
 export interface IFileTreeProps {
   project: ILocalProject;
@@ -24,12 +24,13 @@ export interface IFileTreeProps {
   onRetry: () => void;
   /** Show only the files whose path matches (every folder open); '' shows all. */
   query: string;
+  trans: TranslationBundle;
 }
 
 /** A project's files as a tree of folders in natural order; long lists show a page at a
  * time; which folders are closed is remembered across reloads. */
 export function FileTree(props: IFileTreeProps): JSX.Element {
-  const { project, state, actions, pageSize, query } = props;
+  const { project, state, actions, pageSize, query, trans } = props;
   const files = state.files[project.id];
   const [shown, setShown] = React.useState(pageSize);
   const [closed, setClosed] = React.useState(() => actions.folders.closedFolders(project.id));
@@ -55,38 +56,48 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
   // conflicts, not paths: a conflict's path and its copy are one
   const conflicts = openConflicts(state, project.id).length;
   const summary = [
-    filtering ? `${entries.length} of ${plural(all.length, 'file')}` : plural(all.length, 'file'),
-    !filtering && pending > 0 ? `${pending} pending` : '',
-    !filtering && counts.failed > 0 ? `${counts.failed} failed` : '',
-    !filtering && conflicts > 0 ? plural(conflicts, 'conflict') : ''
+    filtering
+      ? trans._n('%2 of %1 file', '%2 of %1 files', all.length, entries.length)
+      : trans._n('%1 file', '%1 files', all.length),
+    !filtering && pending > 0 ? trans.__('%1 pending', pending) : '',
+    !filtering && counts.failed > 0 ? trans.__('%1 failed', counts.failed) : '',
+    !filtering && conflicts > 0 ? trans._n('%1 conflict', '%1 conflicts', conflicts) : ''
   ]
     .filter(Boolean)
     .join(' · ');
 
   let body: React.ReactNode;
   if (files === undefined || (files.status === 'loading' && all.length === 0)) {
-    body = <div className="jp-pfb-empty jp-pfb-mod-small">Loading files…</div>;
+    body = <div className="jp-pfb-empty jp-pfb-mod-small">{trans.__('Loading files…')}</div>;
   } else if (files.status === 'error' && all.length === 0) {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small jp-pfb-mod-error" role="alert">
-        Cannot list the files: {files.error}{' '}
+        {trans.__('Cannot list the files: %1', files.error ?? '')}{' '}
         <Button small minimal onClick={props.onRetry}>
-          Retry
+          {trans.__('Retry')}
         </Button>
       </div>
     );
   } else if (all.length === 0) {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small">
-        No files yet. Files you put in {project.local_path} sync automatically.
+        {trans.__('No files yet. Files you put in %1 sync automatically.', project.local_path)}
       </div>
     );
   } else if (entries.length === 0) {
-    body = <div className="jp-pfb-empty jp-pfb-mod-small">No file matches “{query}”.</div>;
+    body = (
+      <div className="jp-pfb-empty jp-pfb-mod-small">
+        {trans.__('No file matches “%1”.', query)}
+      </div>
+    );
   } else {
     body = (
       <>
-        <ul className="jp-pfb-fileList jp-pfb-fileTree" role="tree" aria-label={`Files of ${project.name}`}>
+        <ul
+          className="jp-pfb-fileList jp-pfb-fileTree"
+          role="tree"
+          aria-label={trans.__('Files of %1', project.name)}
+        >
           {rows.slice(0, shown).map(row =>
             row.kind === 'folder' ? (
               <FolderItem
@@ -98,6 +109,7 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
                 open={row.open}
                 disabled={filtering}
                 onToggle={() => toggle(row.node.path, !row.open)}
+                trans={trans}
               />
             ) : (
               <FileItem
@@ -105,6 +117,7 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
                 entry={row.entry}
                 depth={row.depth}
                 onOpen={() => actions.openFile(project, row.entry.path)}
+                trans={trans}
               />
             )
           )}
@@ -112,20 +125,22 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
         {rows.length > shown && (
           <div className="jp-pfb-more">
             <Button small minimal onClick={() => setShown(shown + pageSize)}>
-              Show {Math.min(pageSize, rows.length - shown)} more
+              {trans.__('Show %1 more', Math.min(pageSize, rows.length - shown))}
             </Button>
-            <span>
-              {shown} of {rows.length} rows shown
-            </span>
+            <span>{trans.__('%1 of %2 rows shown', shown, rows.length)}</span>
           </div>
         )}
       </>
     );
   }
   return (
-    <section className="jp-pfb-files" aria-label={`Files of ${project.name}`} aria-busy={files?.status === 'loading'}>
+    <section
+      className="jp-pfb-files"
+      aria-label={trans.__('Files of %1', project.name)}
+      aria-busy={files?.status === 'loading'}
+    >
       <h4 className="jp-pfb-subHeader">
-        Files
+        {trans.__('Files')}
         {all.length > 0 && <span className="jp-pfb-count">{summary}</span>}
       </h4>
       {body}
@@ -143,14 +158,21 @@ function FolderItem(props: {
   open: boolean;
   disabled: boolean;
   onToggle: () => void;
+  trans: TranslationBundle;
 }): JSX.Element {
+  const { trans } = props;
+  const files = trans._n('%1 file', '%1 files', props.count);
   return (
     <li className="jp-pfb-folder" data-folder-path={props.path} role="treeitem" aria-expanded={props.open}>
       <button
         className="jp-pfb-fileButton jp-pfb-folderButton"
         style={indent(props.depth)}
-        title={`${props.path}/ · ${plural(props.count, 'file')}`}
-        aria-label={`${props.open ? 'Close' : 'Open'} folder ${props.path} (${plural(props.count, 'file')})`}
+        title={`${props.path}/ · ${files}`}
+        aria-label={
+          props.open
+            ? trans.__('Close folder %1 (%2)', props.path, files)
+            : trans.__('Open folder %1 (%2)', props.path, files)
+        }
         disabled={props.disabled}
         onClick={props.onToggle}
       >
@@ -169,11 +191,17 @@ function FolderItem(props: {
   );
 }
 
-function FileItem(props: { entry: IFileEntry; depth: number; onOpen: () => void }): JSX.Element {
-  const { entry } = props;
+function FileItem(props: {
+  entry: IFileEntry;
+  depth: number;
+  onOpen: () => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { entry, trans } = props;
   const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
   const Icon = FILE_STATE_ICON[entry.state];
-  const size = formatBytes(entry.size);
+  const size = formatBytes(entry.size, trans);
+  const meaning = fileStateLabel(entry.state, trans);
   return (
     <li
       className={`jp-pfb-file jp-pfb-mod-${entry.state}`}
@@ -184,8 +212,8 @@ function FileItem(props: { entry: IFileEntry; depth: number; onOpen: () => void 
       <button
         className="jp-pfb-fileButton"
         style={indent(props.depth)}
-        title={`${entry.path}\n${FILE_STATE_LABEL[entry.state]}${entry.reason ? ` (${entry.reason})` : ''}${size ? ` · ${size}` : ''}`}
-        aria-label={`Open ${entry.path} (${FILE_STATE_LABEL[entry.state]})`}
+        title={`${entry.path}\n${meaning}${entry.reason ? ` (${entry.reason})` : ''}${size ? ` · ${size}` : ''}`}
+        aria-label={trans.__('Open %1 (%2)', entry.path, meaning)}
         onClick={props.onOpen}
       >
         <span className="jp-pfb-caretSpace" />

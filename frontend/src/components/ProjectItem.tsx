@@ -1,3 +1,4 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   caretDownIcon,
@@ -10,52 +11,13 @@ import {
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import {
-  conflictIcon,
-  deletedIcon,
-  failedIcon,
-  ignoredIcon,
-  pullIcon,
-  pushIcon,
-  syncedIcon,
-  syncIcon,
-  unlinkIcon
-} from '../icons';
-import {
-  IBadge,
-  IState,
-  formatTime,
-  offlineSentence,
-  openConflicts,
-  projectBadge
-} from '../model';
-import type { FileState, IConflict, ILocalProject, Keep } from '../types';
+import { conflictIcon, syncIcon, unlinkIcon } from '../icons';
+import { IState, openConflicts } from '../model';
+import { IBadge, formatTime, offlineSentence, projectBadge } from '../status';
+import type { ILocalProject } from '../types';
 import type { IPanelActions } from './actions';
+import { ConflictList } from './ConflictList';
 import { FileTree } from './FileTree';
-
-export const FILE_STATE_ICON: Record<FileState, LabIcon> = {
-  synced: syncedIcon,
-  pending_push: pushIcon,
-  pending_pull: pullIcon,
-  conflict: conflictIcon,
-  ignored: ignoredIcon,
-  deleted_locally: deletedIcon,
-  skipped: ignoredIcon,
-  failed: failedIcon
-};
-
-export const FILE_STATE_LABEL: Record<FileState, string> = {
-  synced: 'Synced',
-  pending_push: 'Local change, waiting to be pushed',
-  pending_pull: 'Cloud change, waiting to be pulled',
-  conflict: 'Conflict: both sides changed',
-  ignored: 'Ignored: not synced',
-  deleted_locally: 'Deleted on this machine, still in the cloud',
-  skipped: 'Skipped: stays on this machine, not synced',
-  failed: 'Failed to sync; tried again automatically, or now with Sync'
-};
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export interface IProjectItemProps {
   project: ILocalProject;
@@ -69,12 +31,13 @@ export interface IProjectItemProps {
   pageSize: number;
   /** The panel's filter, when it matches files of this project ('' otherwise). */
   fileQuery: string;
+  trans: TranslationBundle;
 }
 
 /** One linked project: a row with its status, and when open its conflicts and files. */
 export function ProjectItem(props: IProjectItemProps): JSX.Element {
-  const { project, state, online, expanded, actions } = props;
-  const badge = projectBadge(state, project.id) as IBadge;
+  const { project, state, online, expanded, actions, trans } = props;
+  const badge = projectBadge(state, project.id, trans) as IBadge;
   const job = badge.job;
   const running = job !== null;
   const bodyId = `jp-pfb-project-${project.id}`;
@@ -94,14 +57,14 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
       className={`jp-pfb-project jp-pfb-mod-${badge.kind}${expanded ? ' jp-mod-expanded' : ''}`}
       data-project-id={project.id}
       data-project-name={project.name}
-      aria-label={`Project ${project.name}`}
+      aria-label={trans.__('Project %1', project.name)}
     >
       <div className="jp-pfb-projectRow">
         <button
           className="jp-pfb-toggle"
           aria-expanded={expanded}
           aria-controls={bodyId}
-          title={[project.description || label, `Folder: ${project.local_path}`, badge.title]
+          title={[project.description || label, trans.__('Folder: %1', project.local_path), badge.title]
             .filter(Boolean)
             .join('\n')}
           onClick={() => props.onToggle(!expanded)}
@@ -119,7 +82,7 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
         {project.conflicts > 0 && (
           <span
             className="jp-pfb-badge jp-pfb-mod-conflict"
-            title={`${plural(project.conflicts, 'conflict')} to resolve`}
+            title={trans._n('%1 conflict to resolve', '%1 conflicts to resolve', project.conflicts)}
           >
             <conflictIcon.react tag="span" className="jp-pfb-badgeIcon" />
             {project.conflicts}
@@ -136,26 +99,26 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
           {running ? (
             <ToolbarButtonComponent
               icon={stopIcon}
-              tooltip={`Cancel the sync of ${project.name}`}
+              tooltip={trans.__('Cancel the sync of %1', project.name)}
               enabled={online && !busy}
               onClick={cancel}
             />
           ) : (
             <ToolbarButtonComponent
               icon={syncIcon}
-              tooltip={`Sync ${project.name} now`}
+              tooltip={trans.__('Sync %1 now', project.name)}
               enabled={online && !busy}
               onClick={sync}
             />
           )}
           <ToolbarButtonComponent
             icon={folderIcon}
-            tooltip={`Open ${project.local_path} in the file browser`}
+            tooltip={trans.__('Open %1 in the file browser', project.local_path)}
             onClick={() => actions.openFolder(project)}
           />
           <ToolbarButtonComponent
             icon={unlinkIcon}
-            tooltip={`Unlink ${project.name} (stop syncing; files stay)`}
+            tooltip={trans.__('Unlink %1 (stop syncing; files stay)', project.name)}
             enabled={online && !busy}
             onClick={unlink}
           />
@@ -169,17 +132,17 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
           className={`jp-pfb-projectError jp-pfb-mod-${project.status}`}
           role={project.status === 'error' ? 'alert' : 'status'}
         >
-          {project.status === 'offline' ? offlineSentence(project) : project.error}
+          {project.status === 'offline' ? offlineSentence(project, trans) : project.error}
           {project.status === 'paused' && !project.folder_missing && (
             <div className="jp-pfb-pausedActions">
               <Button
                 small
                 minimal
                 disabled={!online || busy}
-                title="See what would be deleted, then delete or restore"
+                title={trans.__('See what would be deleted, then delete or restore')}
                 onClick={act(() => actions.confirmDeletes(project))}
               >
-                Review the deletions…
+                {trans.__('Review the deletions…')}
               </Button>
             </div>
           )}
@@ -191,56 +154,63 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
             <div className="jp-pfb-description">{project.description}</div>
           )}
           <div className="jp-pfb-meta">
-            <span title="The project folder, relative to the server's root">
+            <span title={trans.__("The project folder, relative to the server's root")}>
               {project.local_path}
             </span>
             <span>
               {project.last_synced_at
-                ? `synced ${formatTime(project.last_synced_at)}`
-                : 'not synced yet'}
+                ? trans.__('synced %1', formatTime(project.last_synced_at))
+                : trans.__('not synced yet')}
             </span>
           </div>
-          <div className="jp-pfb-bodyActions" role="group" aria-label={`Actions on ${project.name}`}>
+          <div
+            className="jp-pfb-bodyActions"
+            role="group"
+            aria-label={trans.__('Actions on %1', project.name)}
+          >
             {running ? (
               <Button small minimal disabled={!online || busy} onClick={cancel}>
                 <stopIcon.react tag="span" className="jp-pfb-buttonIcon" />
-                Cancel sync
+                {trans.__('Cancel sync')}
               </Button>
             ) : (
               <Button small minimal disabled={!online || busy} onClick={sync}>
                 <syncIcon.react tag="span" className="jp-pfb-buttonIcon" />
-                Sync now
+                {trans.__('Sync now')}
               </Button>
             )}
             <Button
               small
               minimal
-              title={`Show ${project.local_path} in the file browser`}
+              title={trans.__('Show %1 in the file browser', project.local_path)}
               onClick={() => actions.openFolder(project)}
             >
               <folderIcon.react tag="span" className="jp-pfb-buttonIcon" />
-              Folder
+              {trans.__('Folder')}
             </Button>
             <Button
               small
               minimal
               disabled={!online || busy}
-              title="Stop syncing this project; its files stay"
+              title={trans.__('Stop syncing this project; its files stay')}
               onClick={unlink}
             >
               <unlinkIcon.react tag="span" className="jp-pfb-buttonIcon" />
-              Unlink
+              {trans.__('Unlink')}
             </Button>
             <Button
               small
               minimal
               className="jp-pfb-deleteButton"
               disabled={!online || busy}
-              title={`Delete ${project.name} from the cloud, for everyone (asks first; local files stay)`}
+              title={trans.__(
+                'Delete %1 from the cloud, for everyone (asks first; local files stay)',
+                project.name
+              )}
               onClick={act(() => actions.deleteProject(project))}
             >
               <deleteIcon.react tag="span" className="jp-pfb-buttonIcon" />
-              Delete…
+              {trans.__('Delete…')}
             </Button>
           </div>
           <ConflictList
@@ -248,6 +218,7 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
             conflicts={openConflicts(state, project.id)}
             online={online}
             actions={actions}
+            trans={trans}
           />
           <FileTree
             project={project}
@@ -257,6 +228,7 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
             pageSize={props.pageSize}
             onRetry={props.onLoadFiles}
             query={props.fileQuery}
+            trans={trans}
           />
         </div>
       )}
@@ -278,110 +250,5 @@ export function ProgressBar(props: { value: number | null; label: string }): JSX
     >
       <div className="jp-pfb-progressFill" style={{ width: percent === null ? undefined : `${percent}%` }} />
     </div>
-  );
-}
-
-interface IConflictListProps {
-  project: ILocalProject;
-  conflicts: IConflict[];
-  online: boolean;
-  actions: IPanelActions;
-}
-
-/** A project's open conflicts, each with keep mine / keep theirs / keep both. */
-export function ConflictList(props: IConflictListProps): JSX.Element | null {
-  const { project, conflicts } = props;
-  if (conflicts.length === 0) {
-    return null;
-  }
-  return (
-    <section className="jp-pfb-conflicts" aria-label={`Conflicts in ${project.name}`}>
-      <h4 className="jp-pfb-subHeader">
-        <conflictIcon.react tag="span" className="jp-pfb-stateIcon jp-pfb-mod-conflict" />
-        {plural(conflicts.length, 'conflict')}
-      </h4>
-      <ul className="jp-pfb-conflictList">
-        {conflicts.map(conflict => (
-          <ConflictItem key={conflict.id} {...props} conflict={conflict} />
-        ))}
-      </ul>
-    </section>
-  );
-}
-
-function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.Element {
-  const { project, conflict, actions, online } = props;
-  const [pending, setPending] = React.useState<Keep | null>(null);
-  const resolve = (keep: Keep) => {
-    setPending(keep);
-    actions.resolve(conflict, keep).finally(() => setPending(null));
-  };
-  const open = (path: string) => (event: React.MouseEvent) => {
-    event.preventDefault();
-    actions.openFile(project, path);
-  };
-  const disabled = !online || pending !== null;
-  // The copy arrived from another machine: "mine" and "theirs" are that machine's words.
-  const elsewhere = conflict.made_here === false;
-  const copyName = elsewhere ? 'the copy' : 'my version';
-  return (
-    <li className="jp-pfb-conflict" data-conflict-id={conflict.id} aria-label={`Conflict on ${conflict.path}`}>
-      <div className="jp-pfb-conflictPaths">
-        <div>
-          <a
-            className="jp-pfb-link"
-            href={actions.fileUrl(project, conflict.path)}
-            onClick={open(conflict.path)}
-            title={`Open ${conflict.path}`}
-          >
-            {conflict.path}
-          </a>
-          <span className="jp-pfb-conflictSide">{elsewhere ? 'at the path' : 'theirs (from the cloud)'}</span>
-        </div>
-        <div>
-          <a
-            className="jp-pfb-link"
-            href={actions.fileUrl(project, conflict.conflict_path)}
-            onClick={open(conflict.conflict_path)}
-            title={`Open ${conflict.conflict_path}`}
-          >
-            {conflict.conflict_path}
-          </a>
-          <span className="jp-pfb-conflictSide">
-            {elsewhere ? 'the other edit (copied on another machine)' : 'mine'}
-          </span>
-        </div>
-        <div className="jp-pfb-conflictTime">detected {formatTime(conflict.detected_at)}</div>
-      </div>
-      <div className="jp-pfb-conflictActions" role="group" aria-label={`Resolve the conflict on ${conflict.path}`}>
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={`Put ${copyName} at ${conflict.path} and drop the version there`}
-          onClick={() => resolve('local')}
-        >
-          {pending === 'local' ? 'Keeping…' : elsewhere ? 'Keep the copy' : 'Keep mine'}
-        </Button>
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={`Keep the version at ${conflict.path} and delete ${copyName}`}
-          onClick={() => resolve('remote')}
-        >
-          {pending === 'remote' ? 'Keeping…' : elsewhere ? 'Keep the path' : 'Keep theirs'}
-        </Button>
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={`Keep both: ${copyName} stays as ${conflict.conflict_path}`}
-          onClick={() => resolve('both')}
-        >
-          {pending === 'both' ? 'Keeping…' : 'Keep both'}
-        </Button>
-      </div>
-    </li>
   );
 }

@@ -1,3 +1,4 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import {
   Button,
   deleteIcon,
@@ -10,15 +11,9 @@ import * as React from 'react';
 import type { ProjectsController } from '../controller';
 import { cloudIcon, projectsIcon } from '../icons';
 import { filterEntries, queryWords } from '../filetree';
-import {
-  fileList,
-  formatBytes,
-  formatDelay,
-  matchesQuery,
-  sortedProjects,
-  unlinkedCloudProjects
-} from '../model';
+import { fileList, matchesQuery, sortedProjects, unlinkedCloudProjects } from '../model';
 import type { IOptions, Observable } from '../options';
+import { formatBytes, formatDelay } from '../status';
 import type { ICloudProject } from '../types';
 import type { IPanelActions } from './actions';
 import { useNow, useObservable, useStoreState } from './hooks';
@@ -28,11 +23,12 @@ export interface IProjectsViewProps {
   controller: ProjectsController;
   options: Observable<IOptions>;
   actions: IPanelActions;
+  trans: TranslationBundle;
 }
 
 /** The body of the Projects panel. */
 export function ProjectsView(props: IProjectsViewProps): JSX.Element {
-  const { controller, actions } = props;
+  const { controller, actions, trans } = props;
   const state = useStoreState(controller.store);
   const options = useObservable(props.options);
   const [query, setQuery] = React.useState('');
@@ -64,16 +60,16 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
       // nothing linked and the cloud refuses (a wrong token) or is unreachable: say why
       linkedBody = (
         <div className="jp-pfb-empty jp-pfb-mod-error" role="alert" data-reason="cloud">
-          The cloud cannot be used: {state.cloud.error}
+          {trans.__('The cloud cannot be used: %1', state.cloud.error ?? '')}
         </div>
       );
     } else if (state.projectsStatus === 'error') {
       linkedBody = (
         <div className="jp-pfb-empty jp-pfb-mod-error" role="alert">
-          Cannot load the projects: {state.projectsError}
+          {trans.__('Cannot load the projects: %1', state.projectsError ?? '')}
           <div>
             <Button small onClick={() => void controller.loadProjects()}>
-              Retry
+              {trans.__('Retry')}
             </Button>
           </div>
         </div>
@@ -81,34 +77,38 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
     } else if (state.projectsStatus !== 'loaded') {
       linkedBody = (
         <div className="jp-pfb-empty" aria-busy="true">
-          Loading projects…
+          {trans.__('Loading projects…')}
         </div>
       );
     } else {
       linkedBody = (
         <div className="jp-pfb-empty jp-pfb-mod-welcome">
           <projectsIcon.react tag="div" className="jp-pfb-emptyIcon" />
-          <p>No projects yet — create one.</p>
+          <p>{trans.__('No projects yet — create one.')}</p>
           <p className="jp-pfb-hint">
-            A project is a folder kept in sync with the cloud, file by file, both ways.
+            {trans.__(
+              'A project is a folder kept in sync with the cloud, file by file, both ways.'
+            )}
           </p>
           <button
             className="jp-mod-styled jp-mod-accept jp-pfb-primary"
             onClick={() => actions.createProject()}
             disabled={!online}
           >
-            New project
+            {trans.__('New project')}
           </button>
         </div>
       );
     }
   } else if (shown.length === 0) {
     linkedBody = (
-      <div className="jp-pfb-empty jp-pfb-mod-small">No linked project matches “{query}”.</div>
+      <div className="jp-pfb-empty jp-pfb-mod-small">
+        {trans.__('No linked project matches “%1”.', query)}
+      </div>
     );
   } else {
     linkedBody = (
-      <ul className="jp-pfb-projectList" aria-label="Linked projects">
+      <ul className="jp-pfb-projectList" aria-label={trans.__('Linked projects')}>
         {shown.map(project => (
           <ProjectItem
             key={project.id}
@@ -122,6 +122,7 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
             showIgnored={options.showIgnoredFiles}
             pageSize={options.filesPageSize}
             fileQuery={fileMatches(project.id) > 0 ? query : ''}
+            trans={trans}
           />
         ))}
       </ul>
@@ -130,7 +131,7 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
 
   return (
     <div className="jp-pfb-view">
-      <ConnectionBanner controller={controller} />
+      <ConnectionBanner controller={controller} trans={trans} />
       {state.lastError && (
         <div className="jp-pfb-banner jp-pfb-mod-error" role="alert">
           <span>{state.lastError.message}</span>
@@ -139,13 +140,13 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
             minimal
             onClick={() => controller.store.dispatch({ type: 'error/dismiss' })}
           >
-            Dismiss
+            {trans.__('Dismiss')}
           </Button>
         </div>
       )}
       <div className="jp-pfb-search">
         <FilterBox
-          placeholder="Filter projects and files"
+          placeholder={trans.__('Filter projects and files')}
           updateFilter={(_filter, value) => setQuery(value ?? '')}
           useFuzzyFilter={false}
           caseSensitive={false}
@@ -154,10 +155,10 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
       <div className="jp-pfb-scroll">
         <section className="jp-pfb-section" aria-labelledby="jp-pfb-linked-header">
           <h3 className="jp-pfb-sectionHeader" id="jp-pfb-linked-header">
-            Linked here
+            {trans.__('Linked here')}
             {linked.length > 0 && (
               <span className="jp-pfb-count">
-                {filtering ? `${shown.length} of ${linked.length}` : linked.length}
+                {filtering ? trans.__('%1 of %2', shown.length, linked.length) : linked.length}
               </span>
             )}
           </h3>
@@ -171,6 +172,7 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
             query={query}
             online={online}
             actions={actions}
+            trans={trans}
           />
         )}
       </div>
@@ -179,8 +181,11 @@ export function ProjectsView(props: IProjectsViewProps): JSX.Element {
 }
 
 /** Offline / connecting state of the websocket, with a way to retry now. */
-function ConnectionBanner(props: { controller: ProjectsController }): JSX.Element | null {
-  const { controller } = props;
+function ConnectionBanner(props: {
+  controller: ProjectsController;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { controller, trans } = props;
   const { connection } = useStoreState(controller.store);
   const offline = connection.state === 'offline';
   const now = useNow(offline);
@@ -192,10 +197,11 @@ function ConnectionBanner(props: { controller: ProjectsController }): JSX.Elemen
   }
   let text: string;
   if (connection.state === 'connecting') {
-    text = 'Connecting…';
+    text = trans.__('Connecting…');
   } else if (connection.retryAt !== null) {
-    const delay = formatDelay(connection.retryAt - now);
-    text = delay === 'now' ? 'Connecting…' : `Retrying ${delay}.`;
+    const ms = connection.retryAt - now;
+    // formatDelay says "now" under a second: the attempt is starting
+    text = ms < 1000 ? trans.__('Connecting…') : trans.__('Retrying %1.', formatDelay(ms, trans));
   } else {
     text = '';
   }
@@ -206,7 +212,8 @@ function ConnectionBanner(props: { controller: ProjectsController }): JSX.Elemen
       data-connection={connection.state}
     >
       <span title={connection.error ?? undefined}>
-        <strong>Offline</strong> — the Jupyter server cannot be reached. {text}
+        <strong>{trans.__('Offline')}</strong>{' '}
+        {trans.__('— the Jupyter server cannot be reached.')} {text}
       </span>
       <Button
         small
@@ -214,7 +221,7 @@ function ConnectionBanner(props: { controller: ProjectsController }): JSX.Elemen
         disabled={connection.state === 'connecting'}
         onClick={() => controller.reconnect()}
       >
-        Reconnect now
+        {trans.__('Reconnect now')}
       </Button>
     </div>
   );
@@ -227,45 +234,52 @@ interface ICloudSectionProps {
   query: string;
   online: boolean;
   actions: IPanelActions;
+  trans: TranslationBundle;
 }
 
 /** Cloud projects not linked here, each with a Link action. */
 function CloudSection(props: ICloudSectionProps): JSX.Element {
-  const { controller, items, total, online, actions } = props;
+  const { controller, items, total, online, actions, trans } = props;
   const { cloud } = useStoreState(controller.store);
   let body: React.ReactNode;
   if (cloud.status === 'error') {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small jp-pfb-mod-error" role="alert">
-        Cannot list the cloud's projects: {cloud.error}{' '}
+        {trans.__("Cannot list the cloud's projects: %1", cloud.error ?? '')}{' '}
         <Button small minimal onClick={() => void controller.loadCloudProjects()}>
-          Retry
+          {trans.__('Retry')}
         </Button>
       </div>
     );
   } else if (cloud.status !== 'loaded' && total === 0) {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small" aria-busy="true">
-        Loading the cloud's projects…
+        {trans.__("Loading the cloud's projects…")}
       </div>
     );
   } else if (total === 0) {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small">
-        Every project of yours in the cloud is linked here.
+        {trans.__('Every project of yours in the cloud is linked here.')}
       </div>
     );
   } else if (items.length === 0) {
     body = (
       <div className="jp-pfb-empty jp-pfb-mod-small">
-        No cloud project matches “{props.query}”.
+        {trans.__('No cloud project matches “%1”.', props.query)}
       </div>
     );
   } else {
     body = (
-      <ul className="jp-pfb-cloudList" aria-label="Cloud projects not linked here">
+      <ul className="jp-pfb-cloudList" aria-label={trans.__('Cloud projects not linked here')}>
         {items.map(project => (
-          <CloudItem key={project.id} project={project} online={online} actions={actions} />
+          <CloudItem
+            key={project.id}
+            project={project}
+            online={online}
+            actions={actions}
+            trans={trans}
+          />
         ))}
       </ul>
     );
@@ -273,7 +287,7 @@ function CloudSection(props: ICloudSectionProps): JSX.Element {
   return (
     <section className="jp-pfb-section" aria-labelledby="jp-pfb-cloud-header">
       <h3 className="jp-pfb-sectionHeader" id="jp-pfb-cloud-header">
-        In the cloud, not linked
+        {trans.__('In the cloud, not linked')}
         {total > 0 && <span className="jp-pfb-count">{total}</span>}
       </h3>
       {body}
@@ -285,17 +299,23 @@ function CloudItem(props: {
   project: ICloudProject;
   online: boolean;
   actions: IPanelActions;
+  trans: TranslationBundle;
 }): JSX.Element {
-  const { project, actions } = props;
+  const { project, actions, trans } = props;
   const [busy, setBusy] = React.useState(false);
   const label = project.title && project.title !== project.name ? project.title : project.name;
-  const details = `${project.file_count} file${project.file_count === 1 ? '' : 's'} · ${formatBytes(project.size_bytes)}`;
+  const details = trans._n(
+    '%1 file · %2',
+    '%1 files · %2',
+    project.file_count,
+    formatBytes(project.size_bytes, trans)
+  );
   return (
     <li className="jp-pfb-cloudProject" data-project-id={project.id} data-project-name={project.name}>
       <cloudIcon.react tag="span" className="jp-pfb-cloudIcon" />
       <span
         className="jp-pfb-cloudText"
-        title={[project.description || label, `Owner: ${project.owner}`, details].join('\n')}
+        title={[project.description || label, trans.__('Owner: %1', project.owner), details].join('\n')}
       >
         <span className="jp-pfb-projectName">{label}</span>
         <span className="jp-pfb-projectSub">{details}</span>
@@ -305,20 +325,20 @@ function CloudItem(props: {
         minimal
         className="jp-pfb-linkButton"
         disabled={!props.online || busy}
-        title={`Link ${project.name}: pull it into a folder here and keep it in sync`}
-        aria-label={`Link ${project.name}`}
+        title={trans.__('Link %1: pull it into a folder here and keep it in sync', project.name)}
+        aria-label={trans.__('Link %1', project.name)}
         onClick={() => {
           setBusy(true);
           actions.link(project).finally(() => setBusy(false));
         }}
       >
         <linkIcon.react tag="span" className="jp-pfb-buttonIcon" />
-        {busy ? 'Linking…' : 'Link'}
+        {busy ? trans.__('Linking…') : trans.__('Link')}
       </Button>
       <ToolbarButtonComponent
         icon={deleteIcon}
         className="jp-pfb-deleteButton"
-        tooltip={`Delete ${project.name} from the cloud, for everyone (asks first)`}
+        tooltip={trans.__('Delete %1 from the cloud, for everyone (asks first)', project.name)}
         enabled={props.online && !busy}
         onClick={() => {
           setBusy(true);

@@ -1,5 +1,6 @@
 import type { ICommandPalette } from '@jupyterlab/apputils';
 import { Notification } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, refreshIcon } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 
@@ -12,8 +13,6 @@ import { createProjectDialog } from './createProject';
 import { tellIfOffline } from './notices';
 import type { OpenPanel } from './sidebar';
 
-const CATEGORY = 'Projects';
-
 export interface ICommandsOptions {
   commands: CommandRegistry;
   /** Activates a widget of the shell by id. */
@@ -21,55 +20,58 @@ export interface ICommandsOptions {
   controller: ProjectsController;
   actions: IPanelActions;
   openPanel: OpenPanel;
+  trans: TranslationBundle;
 }
 
 /** The plugin's commands (panel toolbar, palette, the status bar's conflict review);
  * their states follow the connection and the project list. */
 export function addCommands(options: ICommandsOptions): void {
-  const { commands, controller, actions, openPanel } = options;
+  const { commands, controller, actions, openPanel, trans } = options;
   const online = () => controller.state.connection.state === 'online';
   commands.addCommand(CommandIDs.open, {
-    label: 'Open the Projects Panel',
-    caption: 'Show the Projects sidebar',
+    label: trans.__('Open the Projects Panel'),
+    caption: trans.__('Show the Projects sidebar'),
     execute: args => openPanel(typeof args.projectId === 'string' ? args.projectId : undefined),
     describedBy: {
       args: {
         type: 'object',
-        properties: { projectId: { type: 'string', description: 'A project to open' } }
+        properties: { projectId: { type: 'string', description: trans.__('A project to open') } }
       }
     }
   });
   commands.addCommand(CommandIDs.create, {
-    label: args => (args.toolbar ? '' : 'New Project…'),
-    caption: 'Create a project in the cloud and link it to a folder here',
+    label: args => (args.toolbar ? '' : trans.__('New Project…')),
+    caption: trans.__('Create a project in the cloud and link it to a folder here'),
     icon: args => (args.toolbar ? addIcon : undefined),
     isEnabled: online,
     execute: async () => {
-      const created = await createProjectDialog(controller);
+      const created = await createProjectDialog(controller, trans);
       if (created) {
         openPanel(created.id);
       }
     }
   });
   commands.addCommand(CommandIDs.syncAll, {
-    label: args => (args.toolbar ? '' : 'Sync All Projects'),
-    caption: 'Sync every linked project now',
+    label: args => (args.toolbar ? '' : trans.__('Sync All Projects')),
+    caption: trans.__('Sync every linked project now'),
     icon: args => (args.toolbar ? syncIcon : undefined),
     isEnabled: () => online() && Object.keys(controller.state.projects).length > 0,
     execute: async () => {
       const { jobs, failures } = await controller.syncAll();
-      jobs.forEach(job => tellIfOffline(controller, job));
+      jobs.forEach(job => tellIfOffline(controller, job, trans));
       for (const { project, error } of failures) {
-        Notification.error(`Cannot sync ${project.name}: ${error}`, { autoClose: 8000 });
+        Notification.error(`${trans.__('Cannot sync %1', project.name)}: ${error}`, {
+          autoClose: 8000
+        });
       }
     }
   });
   commands.addCommand(CommandIDs.sync, {
     label: args => {
       const project = controller.state.projects[String(args.projectId ?? '')];
-      return project ? `Sync ${project.name}` : 'Sync Project';
+      return project ? trans.__('Sync %1', project.name) : trans.__('Sync Project');
     },
-    caption: 'Sync one linked project now',
+    caption: trans.__('Sync one linked project now'),
     isEnabled: args => online() && String(args.projectId ?? '') in controller.state.projects,
     execute: async args => {
       const project = controller.state.projects[String(args.projectId ?? '')];
@@ -80,26 +82,26 @@ export function addCommands(options: ICommandsOptions): void {
     describedBy: {
       args: {
         type: 'object',
-        properties: { projectId: { type: 'string', description: 'The project to sync' } },
+        properties: { projectId: { type: 'string', description: trans.__('The project to sync') } },
         required: ['projectId']
       }
     }
   });
   commands.addCommand(CommandIDs.refresh, {
-    label: args => (args.toolbar ? '' : 'Refresh the Project Lists'),
-    caption: 'Fetch the project lists, conflicts and open file lists again',
+    label: args => (args.toolbar ? '' : trans.__('Refresh the Project Lists')),
+    caption: trans.__('Fetch the project lists, conflicts and open file lists again'),
     icon: args => (args.toolbar ? refreshIcon : undefined),
     execute: () => refresh(controller)
   });
   commands.addCommand(CommandIDs.reconnect, {
-    label: 'Reconnect the Projects Panel',
-    caption: 'Try to reach the server again now',
+    label: trans.__('Reconnect the Projects Panel'),
+    caption: trans.__('Try to reach the server again now'),
     isEnabled: () => controller.state.connection.state === 'offline',
     execute: () => controller.reconnect()
   });
   commands.addCommand(CommandIDs.showConflicts, {
-    label: 'Show Project Conflicts',
-    caption: 'Open the Projects panel at the projects with conflicts',
+    label: trans.__('Show Project Conflicts'),
+    caption: trans.__('Open the Projects panel at the projects with conflicts'),
     execute: () => {
       const ids = new Set(openConflicts(controller.state).map(c => c.project_id));
       for (const project of Object.values(controller.state.projects)) {
@@ -139,8 +141,9 @@ async function refresh(controller: ProjectsController): Promise<void> {
 }
 
 /** The commands the palette lists, under "Projects". */
-export function addToPalette(palette: ICommandPalette | null): void {
+export function addToPalette(palette: ICommandPalette | null, trans: TranslationBundle): void {
   if (palette) {
+    const category = trans.__('Projects');
     for (const command of [
       CommandIDs.open,
       CommandIDs.create,
@@ -149,7 +152,7 @@ export function addToPalette(palette: ICommandPalette | null): void {
       CommandIDs.reconnect,
       CommandIDs.showConflicts
     ]) {
-      palette.addItem({ command, category: CATEGORY });
+      palette.addItem({ command, category });
     }
   }
 }

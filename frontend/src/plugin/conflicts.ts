@@ -1,4 +1,5 @@
 import { Notification } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { CommandIDs } from '../panel';
 import type { IConflict, ILocalProject } from '../types';
@@ -8,7 +9,10 @@ import type { IConflict, ILocalProject } from '../types';
  * notification, not ten.
  */
 export class ConflictNotifier {
-  constructor(private _commands: { execute(id: string, args?: Record<string, string>): Promise<unknown> }) {}
+  constructor(
+    private _commands: { execute(id: string, args?: Record<string, string>): Promise<unknown> },
+    private _trans: TranslationBundle
+  ) {}
 
   add(conflict: IConflict, project: ILocalProject | undefined): void {
     if (this._skipped.has(conflict.id)) {
@@ -35,20 +39,35 @@ export class ConflictNotifier {
     const names = [...new Set(batch.map(b => b.project?.name ?? b.conflict.project_id))];
     const first = batch[0];
     const { path, conflict_path: copy } = first.conflict;
+    const trans = this._trans;
     const single =
       first.conflict.made_here === false
-        ? `Conflict in ${names[0]}: ${path} was changed on two machines. Both versions are kept: the other edit is ${copy}.`
-        : `Conflict in ${names[0]}: ${path} changed here and in the cloud. Your version is kept as ${copy}.`;
+        ? trans.__(
+            'Conflict in %1: %2 was changed on two machines. Both versions are kept: the other edit is %3.',
+            names[0],
+            path,
+            copy
+          )
+        : trans.__(
+            'Conflict in %1: %2 changed here and in the cloud. Your version is kept as %3.',
+            names[0],
+            path,
+            copy
+          );
     const message =
       batch.length === 1
         ? single
-        : `${batch.length} conflicts in ${names.join(', ')}: files changed in two places. Both versions of each are kept, one as a conflict copy.`;
+        : trans.__(
+            '%1 conflicts in %2: files changed in two places. Both versions of each are kept, one as a conflict copy.',
+            batch.length,
+            names.join(', ')
+          );
     Notification.warning(message, {
       autoClose: 10000,
       actions: [
         {
-          label: 'Review',
-          caption: 'Open the conflicts in the Projects panel',
+          label: trans.__('Review'),
+          caption: trans.__('Open the conflicts in the Projects panel'),
           callback: () => {
             void this._commands.execute(CommandIDs.showConflicts);
           }

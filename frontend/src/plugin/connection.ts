@@ -1,5 +1,6 @@
 import { Notification } from '@jupyterlab/apputils';
 import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { ProjectsApi, errorMessage } from '../api';
 import { ProjectsController } from '../controller';
@@ -23,20 +24,22 @@ export function connect(options: {
   serverSettings: ServerConnection.ISettings;
   options: Observable<IOptions>;
   conflicts: ConflictNotifier;
+  trans: TranslationBundle;
 }): { socket: ProjectSocket; controller: ProjectsController } {
-  const { serverSettings, conflicts } = options;
+  const { serverSettings, conflicts, trans } = options;
   const settings = options.options;
   const socket = new ProjectSocket({
     url: () => socketUrl(serverSettings),
     createSocket: url => new serverSettings.WebSocket(url),
     maxDelay: settings.value.maxReconnectDelay * 1000,
-    heartbeatInterval: settings.value.heartbeatInterval * 1000
+    heartbeatInterval: settings.value.heartbeatInterval * 1000,
+    trans
   });
   const controller = new ProjectsController({
     api: new ProjectsApi(serverSettings),
     socket,
     listCloudProjects: settings.value.showCloudProjects,
-    errorMessage,
+    errorMessage: error => errorMessage(error, trans),
     onDeletesApplied: message => {
       Notification.info(message.message, { autoClose: false });
     },

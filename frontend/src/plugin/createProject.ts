@@ -1,4 +1,5 @@
 import { Dialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import { ApiError, errorMessage } from '../api';
 import { CreateProjectBody, SubmitDialog } from '../components/CreateDialog';
@@ -28,16 +29,17 @@ export function projectsDir(projects: ILocalProject[]): string {
 
 /** The create dialog; resolves with the project, or null when cancelled. */
 export async function createProjectDialog(
-  controller: ProjectsController
+  controller: ProjectsController,
+  trans: TranslationBundle
 ): Promise<ILocalProject | null> {
   const dir = projectsDir(Object.values(controller.state.projects));
-  const body = new CreateProjectBody(dir);
+  const body = new CreateProjectBody(dir, trans);
   let created: ILocalProject | null = null;
   const dialog = new SubmitDialog<unknown>(
     {
-      title: 'New project',
+      title: trans.__('New project'),
       body,
-      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Create' })],
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: trans.__('Create') })],
       focusNodeSelector: '#jp-pfb-create-name'
     },
     async () => {
@@ -58,10 +60,13 @@ export async function createProjectDialog(
         if (error instanceof ApiError && error.code === 'folder_in_use') {
           const { name } = body.getValue();
           body.setError(
-            `The folder ${dir}/${name} is already used by a linked project; choose another name.`
+            trans.__(
+              'The folder %1 is already used by a linked project; choose another name.',
+              `${dir}/${name}`
+            )
           );
         } else {
-          body.setError(errorMessage(error));
+          body.setError(errorMessage(error, trans));
         }
         return false;
       } finally {

@@ -1,5 +1,6 @@
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { ServerConnection } from '@jupyterlab/services';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { ProjectsController } from '../controller';
 import { OpenDocuments } from '../documents';
@@ -13,11 +14,13 @@ export function followDocuments(options: {
   controller: ProjectsController;
   socket: ProjectSocket;
   conflicts: ConflictNotifier;
+  trans: TranslationBundle;
 }): OpenDocuments {
   const { controller, socket, conflicts } = options;
   return new OpenDocuments({
     docManager: options.docManager,
     serverSettings: options.serverSettings,
+    trans: options.trans,
     projects: () => controller.state.projects,
     onMessage: listener => socket.onMessage(listener),
     // The document's own notification names the copy it kept.

@@ -1,5 +1,6 @@
 import type { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import type { IStatusBar } from '@jupyterlab/statusbar';
+import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IPanelActions } from '../components/actions';
 import type { ProjectsController } from '../controller';
@@ -17,13 +18,15 @@ export function addPanel(options: {
   controller: ProjectsController;
   options: Observable<IOptions>;
   actions: IPanelActions;
+  trans: TranslationBundle;
 }): OpenPanel {
   const { app, restorer, controller } = options;
   const panel = createPanel({
     controller,
     options: options.options,
     actions: options.actions,
-    commands: app.commands
+    commands: app.commands,
+    trans: options.trans
   });
   app.shell.add(panel, 'left', { rank: 150 });
   if (restorer) {
@@ -46,11 +49,12 @@ export function addPanel(options: {
 export function addStatusItem(
   statusBar: IStatusBar | null,
   controller: ProjectsController,
-  openPanel: OpenPanel
+  openPanel: OpenPanel,
+  trans: TranslationBundle
 ): void {
   if (statusBar) {
     statusBar.registerStatusItem('project-filebrowser:status', {
-      item: createStatusItem(controller, () => openPanel()),
+      item: createStatusItem(controller, () => openPanel(), trans),
       align: 'left',
       rank: 4
     });
