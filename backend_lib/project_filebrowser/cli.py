@@ -2,6 +2,12 @@
 
 Exit status: 0 on success, 1 on a failure explained in one line, 2 on bad usage. Options
 follow the command: ``project-filebrowser sync demo --db URL --root DIR``.
+
+Start-up is kept fast (a no-op ``sync`` answers in a tenth of a second): this module imports
+at its top only what costs a few milliseconds. The heavy modules are imported where a
+command first needs them, each import marked ``# lazy:`` - the sync service (SQLAlchemy,
+httpx, pydantic, Tornado), asyncio, rich, alembic and the cloud's own commands - and the
+types of those modules come in under ``TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -11,12 +17,20 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial, wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from project_cloud.errors import ServiceError
+
+from . import credentials
 from ._version import __version__
+from .settings import Settings
 from .store.location import resolve_db_url
+
+if TYPE_CHECKING:
+    from .schemas import SyncPlan
+    from .service import ProjectFileBrowserService
 
 T = TypeVar("T")
 
@@ -46,7 +60,7 @@ class _Main(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "cloud":
-            from project_cloud.cli import cloud
+            from project_cloud.cli import cloud  # lazy: the service's own stack
 
             return cloud
         return super().get_command(ctx, cmd_name)
@@ -72,8 +86,8 @@ def db() -> None:
 @click.option("--no-backup", is_flag=True, help="Do not copy the SQLite file aside first.")
 def db_upgrade(db_url: str | None, no_backup: bool) -> None:
     """Migrate the local state DB to the newest schema."""
-    from .store.engine import redact_url
-    from .store.migrate import MigrationError, upgrade
+    from .store.engine import redact_url  # lazy: SQLAlchemy
+    from .store.migrate import MigrationError, upgrade  # lazy: alembic
 
     url = resolve_db_url(db_url)
     try:
@@ -94,8 +108,8 @@ def db_upgrade(db_url: str | None, no_backup: bool) -> None:
 @db_option
 def db_current(db_url: str | None) -> None:
     """Show the local state DB's revision."""
-    from .store.engine import redact_url
-    from .store.migrate import current_revision, head_revision
+    from .store.engine import redact_url  # lazy: SQLAlchemy
+    from .store.migrate import current_revision, head_revision  # lazy: alembic
 
     url = resolve_db_url(db_url)
     try:
@@ -111,7 +125,7 @@ def db_current(db_url: str | None) -> None:
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    import asyncio  # a command that needs no event loop (a no-op sync) does not load it
+    import asyncio  # lazy: a command that needs no event loop (a no-op sync) does without
 
     return asyncio.run(coro)
 
@@ -124,7 +138,6 @@ def _service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None
     @root_option
     @wraps(func)
     def wrapper(db_url: str | None, root: Path | None, **kwargs: Any) -> None:
-        from .service import ServiceError
 
         async def go() -> None:
             service = _open_service(db_url, root)
@@ -144,10 +157,8 @@ def _service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None
     return wrapper
 
 
-def _open_service(db_url: str | None, root: Path | None) -> Any:
-    from . import credentials
-    from .service import ProjectFileBrowserService, ServiceError
-    from .settings import Settings
+def _open_service(db_url: str | None, root: Path | None) -> ProjectFileBrowserService:
+    from .service import ProjectFileBrowserService  # lazy: the whole sync stack
 
     login = credentials.load()
     if login is None:
@@ -166,9 +177,10 @@ def _open_service(db_url: str | None, root: Path | None) -> Any:
     return service
 
 
-async def _find_project(service: Any, ref: str, *, cloud: bool = False) -> str:
+async def _find_project(
+    service: ProjectFileBrowserService, ref: str, *, cloud: bool = False
+) -> str:
     """A project id from an id or a name (linked projects first, then the cloud's)."""
-    from .service import ServiceError
 
     scopes = ("local", "cloud") if cloud else ("local",)
     for scope in scopes:
@@ -179,12 +191,14 @@ async def _find_project(service: Any, ref: str, *, cloud: bool = False) -> str:
     raise ServiceError(404, "not_found", f"no project {ref!r} {where}")
 
 
-async def _sync_with_progress(service: Any, project_ids: list[str], **options: Any) -> bool:
+async def _sync_with_progress(
+    service: ProjectFileBrowserService, project_ids: list[str], **options: Any
+) -> bool:
     """Queue a sync of each project (``options`` go to the service's ``sync``) and show a
     progress bar until all finish."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn  # lazy: rich
 
-    from .schemas import DeletesAppliedEvent, JobProgressEvent
+    from .schemas import DeletesAppliedEvent, JobProgressEvent  # lazy: pydantic
 
     manager = service.manager
     jobs = {pid: service.sync(pid, **options) for pid in project_ids}
@@ -201,7 +215,7 @@ async def _sync_with_progress(service: Any, project_ids: list[str], **options: A
             job.id: bar.add_task(names[pid], total=None, files="") for pid, job in jobs.items()
         }
 
-        def on_event(event: Any) -> None:
+        def on_event(event: object) -> None:
             if isinstance(event, JobProgressEvent) and event.job.id in tasks:
                 job = event.job
                 bar.update(
@@ -233,8 +247,7 @@ async def _sync_with_progress(service: Any, project_ids: list[str], **options: A
 @click.option("--password", default=None)
 def login(url: str, token: str | None, username: str | None, password: str | None) -> None:
     """Store credentials for a cloud (readable by you alone)."""
-    from . import credentials
-    from .cloud.client import CloudClient, CloudError
+    from .remotes import RemoteError, open_remote  # lazy: httpx
 
     if bool(token) == bool(username and password):
         raise click.UsageError("give either --token, or --username and --password")
@@ -242,14 +255,14 @@ def login(url: str, token: str | None, username: str | None, password: str | Non
         raise click.UsageError(f"{url!r} is not an http(s) URL")
 
     async def check() -> tuple[str, str]:
-        async with CloudClient(url, token or "", max_retries=1) as client:
+        async with open_remote(url, token or "", max_retries=1) as client:
             final = token or await client.login(str(username), str(password))
-        async with CloudClient(url, final, max_retries=1) as client:
+        async with open_remote(url, final, max_retries=1) as client:
             return final, await client.user()
 
     try:
         final, user = _run(check())
-    except CloudError as exc:
+    except RemoteError as exc:
         raise click.ClickException(f"login to {url} failed: {exc}") from exc
     path = credentials.save(
         credentials.Credentials(url=url.rstrip("/"), token=final, username=user)
@@ -260,12 +273,12 @@ def login(url: str, token: str | None, username: str | None, password: str | Non
 @main.command()
 @click.option("--cloud", "cloud", is_flag=True, help="List every project in the cloud.")
 @_service_command
-async def projects(service: Any, cloud: bool) -> None:
+async def projects(service: ProjectFileBrowserService, cloud: bool) -> None:
     """List projects (linked here, or all in the cloud)."""
-    import shutil
+    import shutil  # lazy: used by this command alone
 
-    from rich.console import Console as RichConsole
-    from rich.table import Table
+    from rich.console import Console as RichConsole  # lazy: rich
+    from rich.table import Table  # lazy: rich
 
     items = await service.list_projects("cloud" if cloud else "local")
     table = Table(box=None)
@@ -295,9 +308,8 @@ async def projects(service: Any, cloud: bool) -> None:
     help="If projects/NAME already holds files, upload them into the new project.",
 )
 @_service_command
-async def create(service: Any, name: str, adopt: bool) -> None:
+async def create(service: ProjectFileBrowserService, name: str, adopt: bool) -> None:
     """Create a cloud project and link it at projects/NAME."""
-    from .service import ServiceError
 
     try:
         project = await service.create_project(name, adopt=adopt)
@@ -318,7 +330,7 @@ async def create(service: Any, name: str, adopt: bool) -> None:
 @click.argument("project")
 @click.argument("path", required=False)
 @_service_command
-async def link(service: Any, project: str, path: str | None) -> None:
+async def link(service: ProjectFileBrowserService, project: str, path: str | None) -> None:
     """Link an existing cloud project (id or name) into a folder and pull it."""
     project_id = await _find_project(service, project, cloud=True)
     linked = await service.link(project_id, path)
@@ -332,7 +344,7 @@ async def link(service: Any, project: str, path: str | None) -> None:
 @click.argument("project")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_service_command
-async def delete(service: Any, project: str, yes: bool) -> None:
+async def delete(service: ProjectFileBrowserService, project: str, yes: bool) -> None:
     """Delete a project from the cloud, for everyone (owner only); local files stay."""
     project_id = await _find_project(service, project, cloud=True)
     cloud = next(p for p in await service.list_projects("cloud") if p.id == project_id)
@@ -347,7 +359,7 @@ async def delete(service: Any, project: str, yes: bool) -> None:
 @main.command()
 @click.argument("project")
 @_service_command
-async def unlink(service: Any, project: str) -> None:
+async def unlink(service: ProjectFileBrowserService, project: str) -> None:
     """Stop syncing a project; its files stay."""
     project_id = await _find_project(service, project)
     described = service.get_project(project_id)
@@ -414,8 +426,7 @@ def sync(
         )
     fraction, count = max_delete or (None, None)
     if not (watch or dry_run or confirm_deletes or max_delete):
-        from . import credentials
-        from .sync.quick import up_to_date
+        from .sync.quick import up_to_date  # lazy: sqlite3 and the fast path's client
 
         try:
             login = credentials.load()
@@ -441,7 +452,7 @@ def sync(
 
 @_service_command
 async def _sync(
-    service: Any,
+    service: ProjectFileBrowserService,
     project: str | None,
     watch: bool,
     dry_run: bool,
@@ -460,7 +471,7 @@ async def _sync(
         return
     ok = await _sync_with_progress(service, ids, confirm_deletes=confirm_deletes, **limits)
     if watch:
-        import asyncio
+        import asyncio  # lazy: see _run
 
         click.echo("watching for changes; Ctrl-C stops")
         stop = asyncio.Event()
@@ -488,9 +499,9 @@ _ACTIONS = {  # a plan step as the dry run prints it
 }
 
 
-def _print_plan(name: str, plan: Any) -> None:
+def _print_plan(name: str, plan: SyncPlan) -> None:
     """A dry run's plan: one line a step (action, size, path), then the totals."""
-    from rich.filesize import decimal
+    from rich.filesize import decimal  # lazy: rich
 
     totals = plan.totals
     if not plan.steps:
@@ -515,7 +526,7 @@ def _print_plan(name: str, plan: Any) -> None:
 @main.command()
 @click.argument("project", required=False)
 @_service_command
-async def conflicts(service: Any, project: str | None) -> None:
+async def conflicts(service: ProjectFileBrowserService, project: str | None) -> None:
     """List open conflicts (of one project, or of every linked one)."""
     project_id = await _find_project(service, project) if project else None
     names = {p.id: p.name for p in await service.list_projects("local")}
@@ -541,9 +552,8 @@ async def conflicts(service: Any, project: str | None) -> None:
     "version stays and the copy goes; both: keep the two files.",
 )
 @_service_command
-async def resolve(service: Any, path: Path, keep: str) -> None:
+async def resolve(service: ProjectFileBrowserService, path: Path, keep: str) -> None:
     """Resolve the conflict of PATH (the file, or its conflict copy, on disk)."""
-    from .service import ServiceError
 
     project_id, rel = await _project_path(service, path)
     match = [
@@ -559,9 +569,8 @@ async def resolve(service: Any, path: Path, keep: str) -> None:
     click.echo(f"resolved {conflict.path}: kept {kept[keep]}")
 
 
-async def _project_path(service: Any, path: Path) -> tuple[str, str]:
+async def _project_path(service: ProjectFileBrowserService, path: Path) -> tuple[str, str]:
     """The linked project holding a file on disk, and the file's path inside it."""
-    from .service import ServiceError
 
     target = path.expanduser().absolute()
     root = Path(service.settings.root_dir)
@@ -583,7 +592,7 @@ async def _project_path(service: Any, path: Path) -> tuple[str, str]:
     "the local or the remote version wins (the other stays in the cloud's history).",
 )
 @_service_command
-async def policy(service: Any, project: str, policy: str | None) -> None:
+async def policy(service: ProjectFileBrowserService, project: str, policy: str | None) -> None:
     """Show or set a project's conflict policy."""
     project_id = await _find_project(service, project)
     described = (
@@ -596,7 +605,7 @@ async def policy(service: Any, project: str, policy: str | None) -> None:
 
 @main.command()
 @_service_command
-async def status(service: Any) -> None:
+async def status(service: ProjectFileBrowserService) -> None:
     """What is pending, conflicted, failing, and which files are skipped (and why)."""
     items = await service.list_projects("local")
     if not items:

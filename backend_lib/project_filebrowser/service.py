@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from project_cloud.errors import ServiceError  # one error vocabulary for both servers
 from project_cloud.schemas import project_name_problem
 
 from ._version import __version__
@@ -69,19 +70,6 @@ from .sync.project import ProjectSync
 from .sync.scanner import skip_reason
 from .sync.steps import pending_states
 from .sync.trees import SyncedTree, is_folder_marker, is_safe_path, shown
-
-
-class ServiceError(Exception):
-    """A request the service cannot honour, with its HTTP status and a clear sentence."""
-
-    def __init__(
-        self, status: int, code: str, message: str, details: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details or {}  # more fields of the error object, e.g. a file count
 
 
 def _not_found(what: str) -> ServiceError:

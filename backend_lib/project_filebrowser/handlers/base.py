@@ -10,23 +10,14 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from pydantic import BaseModel, ValidationError
 from tornado.web import HTTPError
 
-from ..service import ProjectFileBrowserService, ServiceError
+from project_cloud.errors import ServiceError, generic_code
+
+from ..service import ProjectFileBrowserService
 
 AUTH_RESOURCE = "project_filebrowser"
 MAX_JSON_BODY = 1 << 20
 
 M = TypeVar("M", bound=BaseModel)
-
-_DEFAULT_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    503: "service_unavailable",
-}
 
 
 class BaseHandler(ExtensionHandlerMixin, APIHandler):
@@ -42,7 +33,7 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         body = self.request.body or b""
         if len(body) > limit:
             raise ServiceError(
-                413, "payload_too_large", f"the JSON body is larger than {limit >> 20} MiB"
+                413, "body_too_large", f"the JSON body is larger than {limit >> 20} MiB"
             )
         if not body.strip():
             if optional:
@@ -81,9 +72,7 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         if isinstance(exc, ServiceError):
             status_code, code, message, details = exc.status, exc.code, exc.message, exc.details
         else:
-            code = _DEFAULT_CODES.get(
-                status_code, "server_error" if status_code >= 500 else "error"
-            )
+            code = generic_code(status_code)
             message = (exc.log_message if isinstance(exc, HTTPError) else None) or self._reason
             if status_code >= 500 and not isinstance(exc, HTTPError):
                 message = "An unexpected error occurred on the server; see the server log."

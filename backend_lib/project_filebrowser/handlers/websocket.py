@@ -200,7 +200,8 @@ class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandle
             self._error(exc.code, exc.message, parsed.id)
         except Exception:
             self.log.exception("project-filebrowser: websocket request failed")
-            self._error("server_error", "the request failed on the server; see its log", parsed.id)
+            message = "the request failed on the server; see its log"
+            self._error("internal_error", message, parsed.id)
 
     async def _authorize_write(self) -> None:
         allowed = await ensure_async(
