@@ -12,6 +12,7 @@ from jupyter_server.serverapp import ServerApp
 
 from project_filebrowser.service import ProjectFileBrowserService
 from support.cloud import ServerThread, start_server
+from support.tiers import tier
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -61,40 +62,7 @@ def service(
     return started
 
 
-# -- tiers: ``pytest -m unit`` runs in seconds --------------------------------------------
-
-# fixtures that start a server (the cloud, a Jupyter server, JupyterLab, a browser)
-SERVER_FIXTURES = {
-    "cloud",
-    "service",
-    "jp_serverapp",
-    "jp_fetch",
-    "jp_ws_fetch",
-    "pair",
-    "two_labs",
-    "lab",
-    "page",
-    "two_pages",
-    "browser",
-    "stack",
-    "team_urls",
-    "pg_server_url",
-    "s3_endpoint_url",
-}
-# what a test module that starts servers or processes itself says in its source
-SERVER_WORDS = ("start_server(", "ServerThread(", "subprocess", "logged_in(", "Cli(", "popen(")
-
-
-def _tier(item: pytest.Item) -> str:
-    path = Path(str(item.fspath))
-    if "ui" in path.parts:
-        return "system"  # real JupyterLab servers and a real browser
-    if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
-        return "integration"
-    source = path.read_text(encoding="utf-8")
-    return "integration" if any(word in source for word in SERVER_WORDS) else "unit"
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is marked unit, integration or system (``pytest -m unit`` runs in seconds)."""
     for item in items:
-        item.add_marker(_tier(item))
+        item.add_marker(tier(item))

@@ -1,5 +1,5 @@
 """Fixtures of the cloud tests: the real Projects service on a loopback port and HTTP
-clients for fresh users. Helpers live in ``cloud_support.py`` and ``team_stack.py``.
+clients for fresh users. Helpers live in ``support/cloud.py`` and ``support/team_stack.py``.
 
 ``cloud`` is parametrized over the two storage stacks, one server each per session:
 
@@ -14,18 +14,13 @@ stack use ``pg_server_url`` / ``s3_endpoint_url`` / ``team_urls``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-if str(Path(__file__).parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).parent))
-
-from cloud_support import (
+from support.cloud import (
     SMALL_MAX_FILE_SIZE,
     ServerThread,
     User,
@@ -33,7 +28,7 @@ from cloud_support import (
     next_name,
     start_server,
 )
-from team_stack import create_bucket, create_database, postgres_server, s3_endpoint
+from support.team_stack import create_bucket, create_database, postgres_server, s3_endpoint
 
 STACKS = ("sqlite-folder", "postgres-s3")
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from cloud_support import ServerThread, User
 from sqlalchemy import select
 
 from project_cloud.models import Token
 from project_cloud.models import User as UserRow
+from support.cloud import ServerThread, User
 
 
 def test_password_login_and_token_revocation(alice: User, anon: httpx.Client) -> None:

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 import httpx
-from cloud_support import User
+
+from support.cloud import User
 
 BATCH_TYPE = "application/vnd.project-cloud.batch"
 

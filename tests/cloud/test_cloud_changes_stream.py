@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from cloud_support import ServerThread, User
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from support.cloud import ServerThread, User
 
 
 def test_changes_pagination(alice: User, project: dict[str, Any]) -> None:

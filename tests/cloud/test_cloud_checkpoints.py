@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloud_support import User
+from support.cloud import User
 
 
 def snapshot(user: User, pid: str) -> dict[str, bytes]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
-from cloud_support import cli_env, spawn_server
 
 from project_cloud.cli import ByteSize, cloud
+from support.cloud import cli_env, spawn_server
 
 
 def test_add_user_prints_a_token_last(tmp_path: Path) -> None:

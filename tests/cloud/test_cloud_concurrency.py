@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cloud_support import WRITERS, ServerThread, User, race
+from support.cloud import WRITERS, ServerThread, User, race
 
 
 def test_many_writers_with_the_same_if_match(

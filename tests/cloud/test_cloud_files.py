@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from cloud_support import SMALL_MAX_FILE_SIZE, ServerThread, User
+
+from support.cloud import SMALL_MAX_FILE_SIZE, ServerThread, User
 
 
 def files_url(project: dict[str, Any], path: str = "") -> str:

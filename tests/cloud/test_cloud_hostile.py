@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from cloud_support import User
-
+from support.cloud import User
 from support.logs import bug_reports, captured_logs
 
 DEEP = "[" * 3000 + "]" * 3000

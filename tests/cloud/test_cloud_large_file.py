@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cloud_support import cli_env, spawn_server
+
+from support.cloud import cli_env, spawn_server
 
 SIZE_MB = int(os.environ.get("PROJECT_CLOUD_LARGE_FILE_MB", "256"))
 ALLOWED_GROWTH_MB = 150

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from cloud_support import User
+from support.cloud import User
 
 MTIME = 1_000_000_000_123_456_789  # 2001-09-09, with nanoseconds
 

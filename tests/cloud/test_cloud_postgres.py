@@ -1,7 +1,7 @@
 """The metadata DB on PostgreSQL: migrations (also by replicas starting together), URL
 handling, and the ``LISTEN/NOTIFY`` notifier on its own.
 
-The PostgreSQL server comes from ``team_stack.py`` (``PROJECT_CLOUD_TEST_PG_URL`` or a
+The PostgreSQL server comes from ``support/team_stack.py`` (``PROJECT_CLOUD_TEST_PG_URL`` or a
 throwaway cluster); without one these tests skip, or fail with ``PFB_REQUIRE_TEAM_STACK=1``.
 The whole HTTP suite also runs on PostgreSQL + S3 through the ``cloud`` fixture.
 """
@@ -17,7 +17,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
-from team_stack import create_database, drop_database
 
 from project_cloud.blobs import BlobStore
 from project_cloud.db import (
@@ -42,6 +41,7 @@ from project_cloud.notify import (
 from project_cloud.schemas import ProjectCreate
 from project_cloud.service import CloudService, PreconditionFailed, Preconditions
 from support.polling import eventually_async
+from support.team_stack import create_database, drop_database
 
 
 @pytest.fixture

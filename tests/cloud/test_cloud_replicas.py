@@ -25,12 +25,12 @@ from typing import Any
 import httpx
 import pytest
 import s3fs
-from cloud_support import SMALL_MAX_FILE_SIZE, WRITERS, ServerThread, User, new_user
-from team_stack import s3_env
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from project_cloud.notify import PostgresNotifier
+from support.cloud import SMALL_MAX_FILE_SIZE, WRITERS, ServerThread, User, new_user
+from support.team_stack import s3_env
 
 
 @dataclass

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
-from cloud_support import Spawned, cli_env, spawn_server
 
+from support.cloud import Spawned, cli_env, spawn_server
 from support.polling import eventually
 
 

@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from cloud_support import User
+
+from support.cloud import User
 
 ROUTE_WORDS = [
     "revisions",

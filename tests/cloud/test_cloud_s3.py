@@ -12,7 +12,6 @@ import os
 
 import pytest
 import s3fs
-from team_stack import create_bucket
 
 from project_cloud.blobs import (
     S3_DEFAULT_BLOCK_SIZE,
@@ -21,6 +20,7 @@ from project_cloud.blobs import (
     parse_storage_url,
     redact_storage_url,
 )
+from support.team_stack import create_bucket
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from cloud_support import ServerThread, User, new_user
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -40,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from project_cloud.openapi import build_openapi
+from support.cloud import ServerThread, User, new_user
 
 
 def _batch_body(files: list[tuple[str, bytes, bool]]) -> bytes:

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import httpx
-from cloud_support import ServerThread, start_server
 
+from support.cloud import ServerThread, start_server
 from support.logs import bug_reports, captured_logs
 from support.polling import eventually
 

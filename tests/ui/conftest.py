@@ -7,12 +7,13 @@ skipped with that reason. Screenshots go to `test-artifacts/ui/` at the reposito
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ui_support import ARTIFACTS, CHROMIUM, Lab, TwoLabs
+
+from support.labs import ARTIFACTS, CHROMIUM, Lab, TwoLabs
+from support.pages import new_page
 
 
 @pytest.fixture(autouse=True)
@@ -65,20 +66,6 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-def new_page(browser: Any) -> Any:
-    """A page in a context of its own (its own storage), errors of its console printed."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: (
-            message.type == "error" and print(f"[browser console] {message.text}", file=sys.stderr)
-        ),
-    )
-    return page
-
-
 @pytest.fixture(scope="module")
 def page(lab: Lab, browser: Any) -> Iterator[Any]:
     page = new_page(browser)
@@ -88,7 +75,7 @@ def page(lab: Lab, browser: Any) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def two_pages(two_labs: TwoLabs, browser: Any) -> Iterator[tuple[Any, Any]]:
-    """One page for each of ``two_labs`` (not yet opened: ``ui_pages.open_lab``)."""
+    """One page for each of ``two_labs`` (not yet opened: ``support.pages.open_lab``)."""
     pages = (new_page(browser), new_page(browser))
     yield pages
     for page in pages:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from ui_pages import (
+
+from support.labs import CHROMIUM, Lab
+from support.pages import (
     accept,
     create_in_dialog,
     expand,
@@ -18,8 +20,6 @@ from ui_pages import (
     shot,
     wait_for_lab,
 )
-from ui_support import CHROMIUM, Lab
-
 from support.polling import eventually
 
 if not CHROMIUM.exists():

@@ -9,9 +9,9 @@ import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
-from ui_pages import expand, file_row, open_lab, open_panel, project, shot
-from ui_support import Lab, TwoLabs
 
+from support.labs import Lab, TwoLabs
+from support.pages import expand, file_row, open_lab, open_panel, project, shot
 from support.polling import eventually
 
 NAMES = [f"f{i:02}.txt" for i in range(19)]

@@ -22,9 +22,9 @@ import httpx
 import nbformat
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from ui_pages import shot, wait_for_lab
-from ui_support import CHROMIUM, Lab, TwoLabs
 
+from support.labs import CHROMIUM, Lab, TwoLabs
+from support.pages import shot, wait_for_lab
 from support.polling import eventually
 
 if not CHROMIUM.exists():

@@ -14,7 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from ui_pages import (
+
+from support.labs import CHROMIUM, Lab
+from support.pages import (
     accept,
     create_in_dialog,
     expand,
@@ -27,8 +29,6 @@ from ui_pages import (
     toolbar_button,
     wait_for_lab,
 )
-from ui_support import CHROMIUM, Lab
-
 from support.polling import eventually
 
 if not CHROMIUM.exists():

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ui_support import Lab, TwoLabs
 
+from support.labs import Lab, TwoLabs
 from support.polling import eventually
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pages import expand, file_row, open_lab, open_panel, panel, project, shot
-from ui_support import CHROMIUM, TwoLabs
 
+from support.labs import CHROMIUM, TwoLabs
+from support.pages import expand, file_row, open_lab, open_panel, panel, project, shot
 from support.polling import eventually
 
 if not CHROMIUM.exists():

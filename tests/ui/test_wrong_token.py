@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from ui_pages import open_lab, open_panel, panel, shot
-from ui_support import CHROMIUM, Lab
 
 from support.cloud import start_server
+from support.labs import CHROMIUM, Lab
+from support.pages import open_lab, open_panel, panel, shot
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)", allow_module_level=True)

@@ -25,7 +25,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import NoReturn
 
 import pytest
 
+from support.polling import eventually
 from support.ports import free_port
 
 PG_BIN_DIRS = ("/usr/local/bin", "/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin")
@@ -252,16 +252,20 @@ class S3Server:
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        endpoint = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def listening() -> bool:
             if proc.poll() is not None:
                 raise RuntimeError(f"moto_server exited with status {proc.returncode}")
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-                return cls(endpoint, proc)
-            time.sleep(0.1)
-        proc.kill()
-        raise RuntimeError("moto_server did not listen within 60 s")
+                return True
+            return False
+
+        try:
+            eventually(listening, 60, 0.1, what="moto_server to listen")
+        except AssertionError:
+            proc.kill()
+            raise RuntimeError("moto_server did not listen within 60 s") from None
+        return cls(f"http://127.0.0.1:{port}", proc)
 
     def stop(self) -> None:
         if self.proc is not None:

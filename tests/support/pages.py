@@ -1,16 +1,30 @@
-"""Page helpers of the browser tests: find the sidebar's parts, open JupyterLab, take
-screenshots. (A uniquely named module, like ``ui_support``.)"""
+"""Page helpers of the browser tests: a page of its own, find the sidebar's parts, open
+JupyterLab, take screenshots."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import sys
 
-from playwright.sync_api import Locator, Page, expect
-from ui_support import ARTIFACTS, Lab
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from support.labs import ARTIFACTS, Lab
 
 PANEL = "#project-filebrowser-panel"
 TAB = '.jp-SideBar .lm-TabBar-tab[data-id="project-filebrowser-panel"]'
+
+
+def new_page(browser: Browser) -> Page:
+    """A page in a context of its own (its own storage), errors of its console printed."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and print(f"[browser console] {message.text}", file=sys.stderr)
+        ),
+    )
+    return page
 
 
 def shot(page: Page, name: str) -> None:
@@ -58,16 +72,6 @@ def expand(page: Page, name: str) -> None:
     if toggle.get_attribute("aria-expanded") != "true":
         toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
-
-
-def wait_until(check: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def create_in_dialog(page: Page, name: str, title: str = "", description: str = "") -> Locator:

@@ -1,7 +1,5 @@
 """Support of the browser tests: a real `jupyter lab` with the extension and its embedded
-cloud, in a folder of its own. (A uniquely named module, so that ``from ui_support import``
-cannot pick up another test folder's helpers.)
-"""
+cloud (or a standalone one), in a folder of its own."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 import httpx
 
 from support.cloud import ServerThread, start_server
+from support.polling import eventually
 from support.ports import free_port
 
 CHROMIUM = Path(os.environ.get("PROJECT_FILEBROWSER_CHROMIUM", "/usr/bin/chromium"))
@@ -117,18 +115,18 @@ class Lab:
             self.process = subprocess.Popen(
                 command, env=self.env(), stdout=log, stderr=subprocess.STDOUT, cwd=self.root
             )
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited early; see {self.log}")
-            try:
-                status = self.api("GET", "status")
-                if status["cloud"]["connected"] or not self.wait_for_cloud:
-                    return
-            except (httpx.HTTPError, KeyError):
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"jupyter lab did not start in {START_TIMEOUT} s; see {self.log}")
+        eventually(self._ready, START_TIMEOUT, 0.25, what=f"jupyter lab to start; see {self.log}")
+
+    def _ready(self) -> bool:
+        """Whether the server answers (and has its cloud, if ``wait_for_cloud``)."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited early; see {self.log}")
+        try:
+            status = self.api("GET", "status")
+            return bool(status["cloud"]["connected"] or not self.wait_for_cloud)
+        except (httpx.HTTPError, KeyError):
+            return False
 
     def stop(self) -> None:
         if self.process is None:
