@@ -14,7 +14,6 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -31,6 +30,7 @@ from ..remotes.base import (
     remote_error,
 )
 from ..schemas import CloudProject
+from . import routes
 
 __all__ = [
     "BatchFile",
@@ -63,14 +63,6 @@ def _error_from(response: httpx.Response) -> CloudError:
     return remote_error(response.status_code, code, message)
 
 
-def _quote_path(path: str) -> str:
-    """Per segment; the slash before a last segment ``revisions`` is sent as ``%2F``, so
-    that old clouds, and the old-client route of new ones, read it as a file path."""
-    quoted = quote(path, safe="/")
-    head, sep, last = quoted.rpartition("/")
-    return f"{head}%2F{last}" if sep and last == "revisions" else quoted
-
-
 Hook = Callable[[Any], Awaitable[None]]
 
 
@@ -93,9 +85,9 @@ class CloudClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = routes.auth_headers(token)
         self._http = httpx.AsyncClient(
-            base_url=f"{self.base_url}/api/v1",
+            base_url=f"{self.base_url}{routes.API_PREFIX}",
             headers=headers,
             timeout=httpx.Timeout(timeout, connect=10.0),
             limits=httpx.Limits(
@@ -197,9 +189,7 @@ class CloudClient:
         ]
 
     async def project(self, project_id: str) -> CloudProject:
-        return CloudProject.model_validate(
-            await self._json("GET", f"/projects/{quote(project_id, safe='')}")
-        )
+        return CloudProject.model_validate(await self._json("GET", routes.project(project_id)))
 
     async def create_project(
         self, name: str, title: str = "", description: str = ""
@@ -208,15 +198,15 @@ class CloudClient:
         return CloudProject.model_validate(await self._json("POST", "/projects", json=body))
 
     async def delete_project(self, project_id: str) -> None:
-        await self._send("DELETE", f"/projects/{quote(project_id, safe='')}")
+        await self._send("DELETE", routes.project(project_id))
 
     # -- files ----------------------------------------------------------------------------
 
     def _file_url(self, project_id: str, path: str) -> str:
-        return f"/projects/{quote(project_id, safe='')}/files/{_quote_path(path)}"
+        return routes.project_file(project_id, path)
 
     async def files(self, project_id: str, page_size: int = 1000) -> list[FileVersion]:
-        url = f"/projects/{quote(project_id, safe='')}/files"
+        url = f"{routes.project(project_id)}/files"
         return [FileVersion.model_validate(i) async for i in self._pages(url, {"limit": page_size})]
 
     async def upload(
@@ -277,7 +267,7 @@ class CloudClient:
         }
         parts = [item.data for item in items if item.data is not None]
         body = b"".join([json.dumps(manifest).encode("utf-8"), b"\n", *parts])
-        url = f"/projects/{quote(project_id, safe='')}/batch"
+        url = f"{routes.project(project_id)}/batch"
         reply = await self._json(
             "POST", url, content=lambda: body, headers={"Content-Type": BATCH_CONTENT_TYPE}
         )
@@ -340,16 +330,16 @@ class CloudClient:
         self, project_id: str, from_path: str, to_path: str, *, if_match: str
     ) -> FileVersion:
         body = {"from": from_path, "to": to_path, "if_match": if_match}
-        url = f"/projects/{quote(project_id, safe='')}/moves"
+        url = f"{routes.project(project_id)}/moves"
         return FileVersion.model_validate(await self._json("POST", url, json=body))
 
     async def revisions(self, project_id: str, path: str) -> list[FileVersion]:
-        url = f"/projects/{quote(project_id, safe='')}/revisions/{_quote_path(path)}"
+        url = routes.file_revisions(project_id, path)
         body = await self._json("GET", url)
         return [FileVersion.model_validate(item) for item in body["items"]]
 
     async def changes(self, project_id: str, since: int, limit: int = 1000) -> ChangePage:
-        url = f"/projects/{quote(project_id, safe='')}/changes"
+        url = routes.changes(project_id)
         return ChangePage.model_validate(
             await self._json("GET", url, params={"since": since, "limit": limit})
         )

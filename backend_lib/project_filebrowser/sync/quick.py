@@ -2,9 +2,12 @@
 
 Most syncs of a quiet project find nothing to do. This module decides that with the engine's
 own scanner and planner, but without starting the sync service: no SQLAlchemy, no HTTP
-client, no job queue - the standard library's ``sqlite3`` and ``urllib`` read the three trees
-and ask the cloud whether anything changed. So a sync with nothing to do returns in a
-fraction of a second, and any sync with something to do runs exactly as before.
+client, no job queue - the standard library's ``sqlite3`` reads the three trees (with the SQL
+of :mod:`..store.raw`, beside the models and tested against them) and ``urllib`` asks the
+cloud whether anything changed, with the client's own route and headers
+(:mod:`..cloud.routes`, the documented subset of the client the fast path shares). So a
+sync with nothing to do returns in a fraction of a second, and any sync with something to
+do runs exactly as before.
 
 It only ever answers "nothing to do" (the project's ``last_synced_at`` is then updated, as
 a sync would) or "don't know", and every doubt is "don't know": a change on either side, a
@@ -25,13 +28,14 @@ import contextlib
 import hashlib
 import json
 import sqlite3
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .._version import __version__
+from ..cloud import routes
+from ..store import raw
 from ..store.location import HEAD_REVISION, plain_sqlite_file, sqlite_revision
 from .ignore import TEMP_SUFFIX, IgnoreRules
 from .lock import ProjectLock, lock_dir_for
@@ -84,10 +88,7 @@ def up_to_date(
 def _linked(
     db: sqlite3.Connection, root_dir: Path, cloud_url: str, ref: str | None
 ) -> list[Linked]:
-    rows = db.execute(
-        "SELECT p.id, p.name, p.local_path, p.status, p.cloud_url, c.seq "
-        "FROM projects AS p LEFT JOIN cloud_cursors AS c ON c.project_id = p.id"
-    ).fetchall()
+    rows = raw.linked(db)
     if ref is not None:
         rows = [row for row in rows if ref in (row[0], row[1])]
         if len(rows) != 1:
@@ -102,11 +103,9 @@ def _linked(
 
 def _remote_unchanged(cloud_url: str, token: str, project: Linked) -> bool:
     """The cloud has no change after our cursor (one request)."""
-    query = urllib.parse.urlencode({"since": project.cursor, "limit": 1})
-    pid = urllib.parse.quote(project.id, safe="")
     request = urllib.request.Request(
-        f"{cloud_url.rstrip('/')}/api/v1/projects/{pid}/changes?{query}",
-        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        routes.changes_url(cloud_url, project.id, since=project.cursor, limit=1),
+        headers={**routes.auth_headers(token), "Accept": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as reply:
@@ -124,49 +123,24 @@ def _local_clean(db: sqlite3.Connection, project: Linked) -> bool:
     if not project.folder.is_dir():
         return False
     rules = IgnoreRules.for_project(project.folder)
-    mark = db.execute(
-        "SELECT s.digest FROM clean_scans AS s JOIN cloud_cursors AS c "
-        "ON c.project_id = s.project_id AND c.seq = s.cursor WHERE s.project_id = ?",
-        (project.id,),
-    ).fetchone()
+    mark = raw.clean_scan(db, project.id)
     if mark is not None:
         walked = stat_scan(project.folder, rules)
-        if mark[0] == fingerprint(project.folder, rules, walked):
+        if mark == fingerprint(project.folder, rules, walked):
             return True
     return _scan_and_plan(db, project, rules)
 
 
 def _scan_and_plan(db: sqlite3.Connection, project: Linked, rules: IgnoreRules) -> bool:
-    pid = (project.id,)
     db.execute("BEGIN")  # one snapshot of the three trees, and the clean scan recorded in it
     try:
-        synced = {
-            row[0]: BaseEntry(*row)
-            for row in db.execute(
-                "SELECT path, sha256, revision, size, mtime_ns, inode FROM synced_entries "
-                "WHERE project_id = ?",
-                pid,
-            )
-        }
-        remote = {
-            row[0]: RemoteFile(*row)
-            for row in db.execute(
-                "SELECT path, revision, sha256, size FROM remote_entries WHERE project_id = ?",
-                pid,
-            )
-        }
-        index = {
-            row[0]: LocalFile(*row)
-            for row in db.execute(
-                "SELECT path, sha256, size, mtime_ns, inode, ctime_ns FROM local_index "
-                "WHERE project_id = ?",
-                pid,
-            )
-        }
-        cursor = db.execute("SELECT seq FROM cloud_cursors WHERE project_id = ?", pid).fetchone()
+        synced = {r[0]: BaseEntry(*r) for r in raw.tree_rows(db, "synced_entries", project.id)}
+        remote = {r[0]: RemoteFile(*r) for r in raw.tree_rows(db, "remote_entries", project.id)}
+        index = {r[0]: LocalFile(*r) for r in raw.tree_rows(db, "local_index", project.id)}
+        cursor = raw.cursor(db, project.id)
         scanned = scan(project.folder, index=index.get, rules=rules)
         clean = (
-            cursor == (project.cursor,)
+            cursor == project.cursor
             and not scanned.hashed
             and scanned.tree == index
             and not any(path.endswith(TEMP_SUFFIX) for path in scanned.ignored)
@@ -175,10 +149,8 @@ def _scan_and_plan(db: sqlite3.Connection, project: Linked, rules: IgnoreRules) 
         if clean:
             # Every entry came from the index because its lstat matched: the fingerprint of
             # this scan is the one a stat-only walk of the same folder gives.
-            db.execute(
-                "INSERT OR REPLACE INTO clean_scans (project_id, cursor, digest) VALUES (?, ?, ?)",
-                (project.id, project.cursor, fingerprint(project.folder, rules, scanned)),
-            )
+            digest = fingerprint(project.folder, rules, scanned)
+            raw.record_clean_scan(db, project.id, project.cursor, digest)
         db.execute("COMMIT")
     except BaseException:
         db.rollback()
@@ -205,6 +177,4 @@ def _record_synced(db_file: Path, project_ids: list[str]) -> None:
     """What a sync that found nothing to do records: the time (the store's UTC format)."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
     with contextlib.closing(sqlite3.connect(db_file, timeout=5)) as db, db:
-        db.executemany(
-            "UPDATE projects SET last_synced_at = ? WHERE id = ?", [(now, p) for p in project_ids]
-        )
+        raw.record_synced(db, project_ids, now)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import settings as defaults
 from ..remotes import Change, FileVersion
+from ..store import raw
 from ..store.models import (
     Base,
     CloudCursor,
@@ -52,29 +53,17 @@ def _rows(session: Session, model: type[Base], project_id: str, *columns: str) -
 
 
 def load_synced(session: Session, project_id: str) -> SyncedTree:
-    rows = _rows(
-        session, SyncedEntry, project_id, "path", "sha256", "revision", "size", "mtime_ns", "inode"
-    )
+    rows = _rows(session, SyncedEntry, project_id, *raw.SYNCED_COLUMNS)
     return {row[0]: BaseEntry(*row) for row in rows}
 
 
 def load_remote(session: Session, project_id: str) -> RemoteTree:
-    rows = _rows(session, RemoteEntry, project_id, "path", "revision", "sha256", "size")
+    rows = _rows(session, RemoteEntry, project_id, *raw.REMOTE_COLUMNS)
     return {row[0]: RemoteFile(*row) for row in rows}
 
 
 def load_index(session: Session, project_id: str) -> LocalTree:
-    rows = _rows(
-        session,
-        LocalIndexEntry,
-        project_id,
-        "path",
-        "sha256",
-        "size",
-        "mtime_ns",
-        "inode",
-        "ctime_ns",
-    )
+    rows = _rows(session, LocalIndexEntry, project_id, *raw.INDEX_COLUMNS)
     return {row[0]: LocalFile(*row) for row in rows}
 
 
