@@ -15,6 +15,7 @@ import sys
 import click
 
 from .db import create_db_engine, upgrade
+from .server import CloudServer, default_db_url, default_storage_url
 from .service import DEFAULT_MAX_FILE_SIZE, CloudService, Conflict, NotFound, ServiceError
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:([kmgt])(i?))?b?\s*$", re.IGNORECASE)
@@ -41,14 +42,10 @@ class ByteSize(click.ParamType):
 
 
 def _default_db() -> str:
-    from .server import default_db_url
-
     return default_db_url()
 
 
 def _default_storage() -> str:
-    from .server import default_storage_url
-
     return default_storage_url()
 
 
@@ -103,8 +100,6 @@ def serve(
     max_file_size: int,
     log_level: str,
 ) -> None:
-    from .server import CloudServer
-
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     if log_level.upper() != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -234,7 +234,7 @@ class PostgresNotifier:
         )
 
     def publish(self, event: Event) -> None:
-        import psycopg
+        import psycopg  # here: the driver is optional (the postgres extra), needed only here
 
         with psycopg.connect(**self._connect_args, autocommit=True) as conn:
             conn.execute("SELECT pg_notify(%s, %s)", (self.channel, event_payload(event)))
@@ -276,7 +276,7 @@ class PostgresNotifier:
     # -- the listener --
 
     async def _listen(self) -> None:
-        import psycopg
+        import psycopg  # here: the driver is optional (the postgres extra), needed only here
 
         delay = RECONNECT_MIN_DELAY
         while True:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import __version__, schemas
-from .handlers import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY, MAX_SINCE
 from .service import MAX_BATCH_ITEMS
+from .web import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY, MAX_SINCE
 
 REF = "#/components/schemas/{model}"
 

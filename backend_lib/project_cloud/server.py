@@ -28,10 +28,10 @@ from tornado.netutil import bind_sockets
 
 from .blobs import TEMP_MAX_AGE, BlobStore
 from .db import create_db_engine, upgrade
-from .handlers import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, NotFoundHandler, routes
+from .handlers import NotFoundHandler, routes
 from .notify import Notifier, make_notifier
 from .service import DEFAULT_MAX_FILE_SIZE, CloudService
-from .stream import redacting_log_function
+from .web import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, redacting_log_function
 
 log = logging.getLogger(__name__)
 

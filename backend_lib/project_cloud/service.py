@@ -43,6 +43,7 @@ from typing import Any, Literal, cast
 
 from pydantic_core import from_json
 from sqlalchemy import Engine, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -1279,10 +1280,7 @@ class CloudService:
         if not entries:
             return
         dialect = s.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         s.execute(
             dialect_insert(PackedBlob.__table__).on_conflict_do_nothing(),
             [

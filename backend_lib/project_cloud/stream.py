@@ -27,20 +27,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import tornado.web
 import tornado.websocket
 from pydantic_core import from_json
 
-from .handlers import ApiError, AppContext, error_body
+from .errors import Unauthorized, error_body
 from .notify import Event
 from .service import Principal
+from .web import AppContext, JsonErrors
 
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 1000
 
 
-class StreamHandler(tornado.websocket.WebSocketHandler):
+class StreamHandler(JsonErrors, tornado.websocket.WebSocketHandler):
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.principal: Principal | None = None
@@ -55,7 +55,7 @@ class StreamHandler(tornado.websocket.WebSocketHandler):
         token = token.strip()
         principal = await self.ctx.run(self.ctx.service.authenticate, token) if token else None
         if principal is None:
-            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+            raise Unauthorized("a valid bearer token is required")
         self.principal = principal
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
@@ -65,22 +65,6 @@ class StreamHandler(tornado.websocket.WebSocketHandler):
             self.finish(error_body("websocket_required", "this is a websocket endpoint"))
             return
         await super().get(*args, **kwargs)
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
-            code, message = exc.code, exc.message
-        else:
-            code, message = "error", self._reason
-        if status_code == 401:
-            self.set_header("WWW-Authenticate", 'Bearer realm="project-cloud"')
-        self.set_header("Content-Type", "application/json")
-        self.finish(error_body(code, message))
-
-    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
-        if isinstance(value, ApiError):
-            return
-        super().log_exception(typ, value, tb)
 
     def open(self, *args: str, **kwargs: str) -> None:
         self.ctx.connections.add(self)
@@ -163,28 +147,3 @@ class StreamHandler(tornado.websocket.WebSocketHandler):
                 "missing": [p for p in dict.fromkeys(projects) if p not in visible],
             }
         )
-
-
-def redacting_log_function(handler: tornado.web.RequestHandler) -> None:
-    """Tornado's access log, without ``token=`` query values."""
-    status = handler.get_status()
-    if status < 400:
-        log_method = logging.getLogger("tornado.access").info
-    elif status < 500 or status == 503:  # a refusal, or "try again" while stopping
-        log_method = logging.getLogger("tornado.access").warning
-    else:
-        log_method = logging.getLogger("tornado.access").error
-    uri = handler.request.uri or ""
-    if "token=" in uri:
-        import re
-
-        uri = re.sub(r"(token=)[^&]*", r"\1REDACTED", uri)
-    request_time = 1000.0 * handler.request.request_time()
-    log_method(
-        "%d %s %s (%s) %.2fms",
-        status,
-        handler.request.method,
-        uri,
-        handler.request.remote_ip,
-        request_time,
-    )
