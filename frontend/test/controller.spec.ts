@@ -1,3 +1,5 @@
+// The controller's tests: over 400 lines because they drive one class through its
+// connect, refetch and request races with the one pair of fakes defined here.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { IProjectsApi, ISocket, ProjectsController } from '../src/controller';

@@ -1,3 +1,5 @@
+// The reducer's and the selectors' tests: over 400 lines because they cover one module's
+// every action and message, one describe each; split, they would share these fixtures.
 import { describe, expect, it, vi } from 'vitest';
 
 import {
