@@ -2,6 +2,11 @@
 
 Attach :data:`cloud` to the main click group, or run ``python -m project_cloud.cli``.
 Exit status: 0 success, 1 a failure explained in one line, 2 bad usage.
+
+``--db`` and ``--storage`` default to ``cloud.db`` and ``blobs/`` in a data folder: the
+one the host command puts in ``ctx.meta[DATA_DIR_KEY]`` when it mounts this group (the
+``project-filebrowser`` command gives its own, as its contract says), else the service's
+own default, :func:`~.server.default_data_dir`.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ import logging
 import re
 import signal
 import sys
+from pathlib import Path
 
 import click
 
 from .db import create_db_engine, upgrade
-from .server import CloudServer, default_db_url, default_storage_url
+from .server import CloudServer, default_data_dir, default_db_url, default_storage_url
 from .service import DEFAULT_MAX_FILE_SIZE, CloudService, Conflict, NotFound, ServiceError
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:([kmgt])(i?))?b?\s*$", re.IGNORECASE)
@@ -41,12 +47,22 @@ class ByteSize(click.ParamType):
         return int(number) * base ** ("kmgt".index(prefix.lower()) + 1)
 
 
+DATA_DIR_KEY = "project_cloud.data_dir"  # ctx.meta: the host command's data folder
+
+
+def _data_dir() -> Path:
+    """The host command's data folder, else the service's own default."""
+    ctx = click.get_current_context(silent=True)
+    given = ctx.meta.get(DATA_DIR_KEY) if ctx is not None else None
+    return Path(given) if given is not None else default_data_dir()
+
+
 def _default_db() -> str:
-    return default_db_url()
+    return default_db_url(_data_dir())
 
 
 def _default_storage() -> str:
-    return default_storage_url()
+    return default_storage_url(_data_dir())
 
 
 def _service(db_url: str) -> CloudService:
@@ -55,12 +71,17 @@ def _service(db_url: str) -> CloudService:
     return CloudService(engine, blobs=None)  # user management needs no blob store
 
 
-@click.group(name="cloud", help="Run the cloud Projects service and manage its users.")
+@click.group(
+    name="cloud",
+    help="Run the cloud Projects service and manage its users. The data folder (--db and "
+    "--storage defaults) is the host command's (project-filebrowser cloud: <jupyter data "
+    "dir>/project_filebrowser/cloud), else <jupyter data dir>/project_cloud.",
+)
 def cloud() -> None:
     pass
 
 
-DB_HELP = "Metadata DB URL (default: sqlite under <jupyter data dir>/project_filebrowser/cloud)."
+DB_HELP = "Metadata DB URL (default: sqlite, cloud.db in the data folder)."
 
 
 @cloud.command(help="Run the Projects service until interrupted.")
@@ -77,7 +98,7 @@ DB_HELP = "Metadata DB URL (default: sqlite under <jupyter data dir>/project_fil
     "--storage",
     "storage_url",
     default=None,
-    help="Blob store: a folder or an fsspec URL (default: <cloud dir>/blobs).",
+    help="Blob store: a folder or an fsspec URL (default: blobs/ in the data folder).",
 )
 @click.option(
     "--max-file-size",

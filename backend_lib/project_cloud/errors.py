@@ -7,19 +7,17 @@ fields of the JSON error object. On the wire it is always::
     {"error": {**details, "code": "<snake_case>", "message": "<sentence>"}}
 
 (see :func:`error_body`). The base takes all four explicitly, ``ServiceError(status, code,
-message, details=None)``, the same signature as the extension's ``ServiceError``; the
-subclasses below fix the status and a default code, so the service writes
-``NotFound("no such project")`` or ``Conflict("...", "name_taken")``.
+message, details=None)``; the subclasses below fix the status and a default code, so the
+service writes ``NotFound("no such project")`` or ``Conflict("...", "name_taken")``.
 
 :data:`GENERIC_CODES` is the one table of the code used for a status when nothing more
 specific is known (a Tornado ``HTTPError``, an unexpected exception, a malformed request
-Tornado refuses itself). It is the *cloud's* table, as the cloud emits it and as
+Tornado refuses itself). It is the cloud's table, as the cloud emits it and as
 ``CONTRACT.md`` and the tests rely on: 400 is ``invalid_request`` and 413 is
-``body_too_large``. The JupyterLab extension (``project_filebrowser.handlers.base``) still
-has its own table, which differs on those two (``bad_request``, ``payload_too_large``) and
-on 500/503; it may import this one (:func:`generic_code`) once its clients accept the
-cloud's codes. Until then the two tables are deliberately not merged: changing either set of
-codes would change what clients see.
+``body_too_large``. The JupyterLab extension (``project_filebrowser.handlers.base``)
+raises these errors too (the base class) and takes its generic codes from here
+(:func:`generic_code`), so both servers speak one vocabulary; a new generic code is added
+here, for both.
 
 This module imports nothing from the rest of the package, so anything may import it.
 """

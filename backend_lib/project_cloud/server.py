@@ -1,11 +1,11 @@
 """Running the Projects service: :class:`CloudServer` (standalone or embedded).
 
-Embedded in the Jupyter extension (``cloud_url`` empty)::
+Embedded in the Jupyter extension (``cloud_url`` empty), in a data folder ``d`` of the
+host's choosing (the service's own default is :func:`default_data_dir`)::
 
-    from project_cloud.server import CloudServer, default_cloud_dir
+    from project_cloud.server import CloudServer, default_db_url, default_storage_url
 
-    d = default_cloud_dir()
-    server = CloudServer(f"sqlite:///{d / 'cloud.db'}", str(d / "blobs"))
+    server = CloudServer(default_db_url(d), default_storage_url(d))
     port = await server.start("127.0.0.1", 0)          # on the Jupyter server's loop
     token = await server.ensure_user(local_username, token_file=d / "local-token")
     cloud_url = f"http://127.0.0.1:{port}"
@@ -40,17 +40,31 @@ STOP_DRAIN_SECONDS = 10.0  # how long a stop lets requests being answered finish
 TEMP_SWEEP_SECONDS = 5 * 60  # how often stale partial uploads are looked for
 
 
+def default_data_dir() -> Path:
+    """The service's own default data folder, ``<jupyter data dir>/project_cloud/``: its
+    metadata DB ``cloud.db`` and its blob store ``blobs/``. A host that embeds or mounts the
+    service passes its own folder instead (the ``project-filebrowser`` extension keeps its
+    embedded cloud, and the ``project-filebrowser cloud`` commands their data, under its
+    own data folder)."""
+    return Path(jupyter_data_dir()) / "project_cloud"
+
+
 def default_cloud_dir() -> Path:
-    """``<jupyter data dir>/project_filebrowser/cloud/``."""
-    return Path(jupyter_data_dir()) / "project_filebrowser" / "cloud"
+    """Deprecated, for the extension's embedded cloud until it imports its own folder from
+    ``project_filebrowser.store.location.default_cloud_dir`` (then this goes): the
+    extension's data folder for its cloud, not the service's default
+    (:func:`default_data_dir`)."""
+    return Path(jupyter_data_dir()) / "project_filebrowser" / "cloud"  # the extension's
 
 
-def default_db_url() -> str:
-    return f"sqlite:///{default_cloud_dir() / 'cloud.db'}"
+def default_db_url(folder: Path | None = None) -> str:
+    """``sqlite:///<folder>/cloud.db`` (default folder: :func:`default_data_dir`)."""
+    return f"sqlite:///{(folder or default_data_dir()) / 'cloud.db'}"
 
 
-def default_storage_url() -> str:
-    return str(default_cloud_dir() / "blobs")
+def default_storage_url(folder: Path | None = None) -> str:
+    """``<folder>/blobs`` (default folder: :func:`default_data_dir`)."""
+    return str((folder or default_data_dir()) / "blobs")
 
 
 def make_app(

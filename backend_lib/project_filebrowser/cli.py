@@ -26,7 +26,7 @@ from project_cloud.errors import ServiceError
 from . import credentials
 from ._version import __version__
 from .settings import Settings
-from .store.location import resolve_db_url
+from .store.location import default_cloud_dir, resolve_db_url
 
 if TYPE_CHECKING:
     from .schemas import SyncPlan
@@ -60,8 +60,9 @@ class _Main(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "cloud":
-            from project_cloud.cli import cloud  # lazy: the service's own stack
+            from project_cloud.cli import DATA_DIR_KEY, cloud  # lazy: the service's own stack
 
+            ctx.meta[DATA_DIR_KEY] = default_cloud_dir()  # the contract's default data folder
             return cloud
         return super().get_command(ctx, cmd_name)
 

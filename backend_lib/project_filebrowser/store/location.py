@@ -22,6 +22,12 @@ def default_db_url() -> str:
     return f"sqlite:///{path}"
 
 
+def default_cloud_dir() -> Path:
+    """``<jupyter data dir>/project_filebrowser/cloud/``: the embedded cloud's data, and the
+    default data folder of the ``project-filebrowser cloud`` commands (CONTRACT.md)."""
+    return Path(jupyter_data_dir()) / "project_filebrowser" / "cloud"
+
+
 def resolve_db_url(configured: str | None = None) -> str:
     """The DB URL in force: the env var overrides the configured value, then the default."""
     return os.environ.get(DB_URL_ENV) or configured or default_db_url()
