@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import settings as defaults
 from ..cloud.stream import ChangeStream
@@ -24,23 +24,18 @@ from ..events import EventBus
 from ..memory import release_free_memory
 from ..remotes import Remote, RemoteError
 from ..schemas import (
-    DELETES_LISTED,
     CloudProjectsEvent,
-    ConflictEvent,
-    ConflictModel,
-    DeletesAppliedEvent,
-    FileStatusEvent,
     JobModel,
     LocalProject,
-    ProjectUpdatedEvent,
 )
 from ..store import Store
-from ..store.models import Conflict, Job, LocalProjectRow, utcnow
+from ..store.models import Job, LocalProjectRow, utcnow
 from . import failures
 from .jobs import JobHandle, JobQueue
 from .lock import ProjectLock
+from .news import ProjectNews
 from .project import ProjectSync
-from .steps import NO_NEWS, CycleResult, FileNews, pending_states
+from .steps import CycleResult, pending_states
 from .watcher import ProjectWatcher
 
 log = logging.getLogger(__name__)
@@ -81,7 +76,7 @@ class SyncManager:
         self._cloud_list: asyncio.Task[None] | None = None
         self._cloud_list_again = False
         self.stream: ChangeStream | None = None
-        self.pending: dict[str, int] = {}  # project id -> operations left after last cycle
+        self.news = ProjectNews(store=store, bus=bus, root_dir=root_dir)
         self.queue = JobQueue(store=store, bus=bus, run=self._run, on_idle=release_free_memory)
         self._tasks: list[asyncio.Task[None]] = []
         self._retries: dict[str, asyncio.TimerHandle] = {}  # project -> retry of failed paths
@@ -277,15 +272,15 @@ class SyncManager:
                 lock.release()
         except asyncio.CancelledError:
             state = "cancelled"
-            self._set_project(project_id, status="idle")
+            self.news.set_project(project_id, status="idle")
         except RemoteError as exc:
             state, error = "failed", str(exc)
             offline = exc.code == "unreachable"
-            self._set_project(project_id, status="offline" if offline else "error", error=error)
+            self.news.set_project(project_id, status="offline" if offline else "error", error=error)
         except Exception as exc:
             log.exception("project-filebrowser: sync of %s failed", project_id)
             state, error = "failed", f"{type(exc).__name__}: {exc}"
-            self._set_project(project_id, status="error", error=error)
+            self.news.set_project(project_id, status="error", error=error)
         return state, error
 
     async def _cycle(self, handle: JobHandle) -> CycleResult:
@@ -306,14 +301,14 @@ class SyncManager:
             ),
             max_deletes=handle.max_deletes,
             on_progress=lambda progress: self.queue.progress(handle, progress),
-            on_file=lambda path, state, size, news: self._publish_file(
+            on_file=lambda path, state, size, news: self.news.file(
                 project_id, path, state, size, news
             ),
         )
         try:
-            if self._status(project_id) == "offline":
+            if self.news.status(project_id) == "offline":
                 await syncer.refresh_remote()  # "syncing" only once the cloud answers again
-            self._set_project(project_id, status="syncing")
+            self.news.set_project(project_id, status="syncing")
             result = await syncer.run(
                 allow_mass_delete=handle.allow_mass_delete,
                 restore_deletes=handle.restore_deletes,
@@ -323,13 +318,13 @@ class SyncManager:
             if exc.code == "unreachable":
                 await self._plan_offline(syncer)
             raise
-        self.pending[project_id] = result.pending
+        self.news.pending[project_id] = result.pending
         if result.guard is not None:
-            self._set_project(
+            self.news.set_project(
                 project_id, status="paused", error=None, paused_reason=result.guard.message
             )
         elif result.failures:  # the rest is synced; these paths say why not and wait
-            self._set_project(
+            self.news.set_project(
                 project_id,
                 status="error",
                 error=failures.describe(result.failures),
@@ -337,14 +332,14 @@ class SyncManager:
                 synced=True,
             )
         else:
-            self._set_project(
+            self.news.set_project(
                 project_id, status="idle", error=None, paused_reason=None, synced=True
             )
         self._schedule_retry(project_id, result.failures)
         for conflict_id in result.conflicts:
-            self._publish_conflict(conflict_id)
+            self.news.conflict(conflict_id)
         for by, paths in result.confirmed_applied.items():
-            self._publish_deletes_applied(project_id, by, paths)
+            self.news.deletes_applied(project_id, by, paths)
         return result
 
     def _schedule_retry(self, project_id: str, failed: list[failures.Failure]) -> None:
@@ -365,25 +360,6 @@ class SyncManager:
         if project_id in self._linked_folders():
             self.request_sync(project_id, user=False)
 
-    def _publish_deletes_applied(self, project_id: str, by: str, paths: list[str]) -> None:
-        project = self.describe(project_id)
-        name = project.name if project is not None else project_id
-        files = "1 file" if len(paths) == 1 else f"{len(paths)} files"
-        # short: a notification shows about 140 characters
-        message = (
-            f"{by or 'Someone'} deleted {files} of {name} in the cloud, confirmed on their "
-            "machine; deleted here too. The cloud's history keeps them."
-        )
-        self.bus.publish(
-            DeletesAppliedEvent(
-                project_id=project_id,
-                deleted_by=by,
-                count=len(paths),
-                paths=sorted(paths)[:DELETES_LISTED],
-                message=message,
-            )
-        )
-
     async def _plan_offline(self, syncer: ProjectSync) -> None:
         """The cloud cannot be reached: plan against the last known remote tree, so every
         local change still shows as pending (with its size) and the project counts them."""
@@ -392,79 +368,10 @@ class SyncManager:
         except Exception:  # the sync's own error is the one to report
             log.exception("project-filebrowser: cannot plan %s offline", syncer.project_id)
             return
-        self.pending[syncer.project_id] = len(offline.operations)
+        self.news.pending[syncer.project_id] = len(offline.operations)
         for path, state, size in pending_states(offline.operations):
-            self._publish_file(syncer.project_id, path, state, size)
-
-    # -- state and events -------------------------------------------------------------------
-
-    def _publish_file(
-        self,
-        project_id: str,
-        path: str,
-        state: str,
-        size: int | None,
-        news: FileNews = NO_NEWS,
-    ) -> None:
-        self.bus.publish(
-            FileStatusEvent(
-                project_id=project_id,
-                path=path,
-                state=state,  # type: ignore[arg-type]
-                size=size,
-                revision=news.revision,
-                modified_by=news.modified_by,
-                reason=news.reason,
-            )
-        )
-
-    def _set_project(
-        self,
-        project_id: str,
-        *,
-        status: str,
-        error: str | None = None,
-        paused_reason: str | None = None,
-        synced: bool = False,
-    ) -> None:
-        with self.store.write() as session:
-            row = session.get(LocalProjectRow, project_id)
-            if row is None:
-                return
-            row.status, row.error, row.paused_reason = status, error, paused_reason
-            if synced:
-                row.last_synced_at = utcnow()
-        project = self.describe(project_id)
-        if project is not None:
-            self.bus.publish(ProjectUpdatedEvent(project=project))
-
-    def _status(self, project_id: str) -> str | None:
-        with self.store.read() as session:
-            row = session.get(LocalProjectRow, project_id)
-            return row.status if row is not None else None
+            self.news.file(syncer.project_id, path, state, size)
 
     def describe(self, project_id: str) -> LocalProject | None:
-        with self.store.read() as session:
-            row = session.get(LocalProjectRow, project_id)
-            if row is None:
-                return None
-            conflicts = session.scalar(
-                select(func.count())
-                .select_from(Conflict)
-                .where(Conflict.project_id == project_id, Conflict.resolved.is_(False))
-            )
-            project = LocalProject.model_validate(row)
-        project.conflicts = int(conflicts or 0)
-        project.pending = self.pending.get(project_id, 0)
-        project.error = row.error or row.paused_reason
-        # paused because the folder itself is gone: nothing to confirm, it must come back
-        project.folder_missing = (
-            row.status == "paused" and not (self.root_dir / row.local_path).is_dir()
-        )
-        return project
-
-    def _publish_conflict(self, conflict_id: int) -> None:
-        with self.store.read() as session:
-            row = session.get(Conflict, conflict_id)
-            if row is not None:
-                self.bus.publish(ConflictEvent(conflict=ConflictModel.model_validate(row)))
+        """The linked project as the UI and the CLI show it (None: not linked)."""
+        return self.news.describe(project_id)
