@@ -1,9 +1,10 @@
-"""Shared test set-up: pytest-jupyter's server fixtures, configured for our extension."""
+"""Shared test set-up: pytest-jupyter's server fixtures, configured for our extension, and the
+cloud's (``project_cloud.pytest_plugin``, loaded through its ``pytest11`` entry point)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from jupyter_server.serverapp import ServerApp
 
 from project_filebrowser.service import ProjectFileBrowserService
-from support.cloud import ServerThread, start_server
+from support.cloud import ServerThread
 from support.tiers import tier
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -42,12 +43,11 @@ def _no_user_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[ServerThread]:
+def cloud(cloud_server_factory: Callable[..., ServerThread]) -> ServerThread:
     """The real Projects service on a loopback port, with its own SQLite file and blobs
-    (large files allowed); tests/cloud has its own session-wide one."""
-    server = start_server(tmp_path / "cloud", max_file_size=4 << 30)
-    yield server
-    server.stop()
+    (large files allowed): the cloud's pytest plugin's server (``project_cloud.pytest_plugin``);
+    tests/cloud has its own session-wide one."""
+    return cloud_server_factory(max_file_size=4 << 30)
 
 
 @pytest.fixture

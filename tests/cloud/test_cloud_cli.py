@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from project_cloud.cli import ByteSize, cloud
-from support.cloud import cli_env, spawn_server
+from support.cloud import cli_add_user, cli_env, cloud_command, serve_command, spawn_server
 
 
 def test_add_user_prints_a_token_last(tmp_path: Path) -> None:
@@ -48,7 +47,7 @@ def test_add_user_prints_a_token_last(tmp_path: Path) -> None:
 def test_module_entry_point_and_usage_errors(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "project_cloud.cli", *args],
+            cloud_command(*args),
             capture_output=True,
             text=True,
             env=cli_env(),
@@ -69,18 +68,7 @@ def test_serve_on_a_busy_port_fails_cleanly(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "project_cloud.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--db",
-                f"sqlite:///{tmp_path / 'c.db'}",
-                "--storage",
-                str(tmp_path / "b"),
-            ],
+            serve_command(tmp_path, port=port),
             capture_output=True,
             text=True,
             env=cli_env(),
@@ -108,23 +96,7 @@ def test_byte_size(text: str, value: int) -> None:
 
 
 def test_max_file_size_option(tmp_path: Path) -> None:
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "project_cloud.cli",
-            "add-user",
-            "u",
-            "--db",
-            f"sqlite:///{tmp_path / 'cloud.db'}",
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        check=True,
-    )
-    token = r.stdout.strip().splitlines()[-1]
+    token = cli_add_user(tmp_path, "u")
     server = spawn_server(tmp_path, "--max-file-size", "1KiB")
     try:
         with httpx.Client(base_url=server.api, headers={"Authorization": f"Bearer {token}"}) as c:

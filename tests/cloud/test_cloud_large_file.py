@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from support.cloud import cli_env, spawn_server
+from support.cloud import cli_add_user, spawn_server
 
 SIZE_MB = int(os.environ.get("PROJECT_CLOUD_LARGE_FILE_MB", "256"))
 ALLOWED_GROWTH_MB = 150
@@ -38,23 +36,7 @@ def pattern_chunks() -> Iterator[bytes]:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 def test_large_file_streams_with_bounded_memory(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "project_cloud.cli",
-            "add-user",
-            "big",
-            "--db",
-            f"sqlite:///{tmp_path / 'cloud.db'}",
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        check=True,
-        timeout=60,
-    )
-    token = out.stdout.strip().splitlines()[-1]
+    token = cli_add_user(tmp_path, "big")
     server = spawn_server(tmp_path, "--max-file-size", "8GiB")
     expected = hashlib.sha256()
     for chunk in pattern_chunks():

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -46,13 +46,17 @@ class Replicas:
 
 
 @pytest.fixture
-def replicas(team_urls: tuple[str, str]) -> Iterator[Replicas]:
+def replicas(
+    team_urls: tuple[str, str], cloud_server_factory: Callable[..., ServerThread]
+) -> Replicas:
     db_url, storage_url = team_urls
-    a = ServerThread(db_url, storage_url, SMALL_MAX_FILE_SIZE).start()
-    b = ServerThread(db_url, storage_url, SMALL_MAX_FILE_SIZE).start()
-    yield Replicas(a, b, db_url, storage_url)
-    a.stop()
-    b.stop()
+    a, b = (
+        cloud_server_factory(
+            db_url=db_url, storage_url=storage_url, max_file_size=SMALL_MAX_FILE_SIZE
+        )
+        for _ in "ab"
+    )
+    return Replicas(a, b, db_url, storage_url)
 
 
 def client_for(server: ServerThread, user: User) -> httpx.Client:

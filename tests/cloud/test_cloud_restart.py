@@ -8,40 +8,18 @@ import json
 import os
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from support.cloud import Spawned, cli_env, spawn_server
+from support.cloud import Spawned, cli_add_user, spawn_server
 from support.polling import eventually
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def add_user(tmp: Path, name: str) -> str:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "project_cloud.cli",
-            "add-user",
-            name,
-            "--db",
-            f"sqlite:///{tmp / 'cloud.db'}",
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        check=True,
-        timeout=60,
-    )
-    return out.stdout.strip().splitlines()[-1]
 
 
 def client(server: Spawned, token: str) -> httpx.Client:
@@ -64,7 +42,7 @@ def start_partial_upload(server: Spawned, token: str, pid: str, sent: int) -> so
 
 
 def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
-    token = add_user(tmp_path, "kim")
+    token = cli_add_user(tmp_path, "kim")
     server = spawn_server(tmp_path)
     acked: dict[str, tuple[str, bytes]] = {}  # revision -> (path, content)
     try:
@@ -179,7 +157,7 @@ def test_kill_mid_upload_and_restart(tmp_path: Path) -> None:
 
 
 def test_graceful_stop_with_sigterm(tmp_path: Path) -> None:
-    token = add_user(tmp_path, "tess")
+    token = cli_add_user(tmp_path, "tess")
     server = spawn_server(tmp_path)
     with client(server, token) as c:
         pid = c.post("/projects", json={"name": "p"}).json()["id"]

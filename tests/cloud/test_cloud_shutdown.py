@@ -13,19 +13,21 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
-from support.cloud import ServerThread, start_server
+from support.cloud import ServerThread
 from support.logs import bug_reports, captured_logs
 from support.polling import eventually
 
 
-def test_stop_drains_a_download_and_refuses_new_requests(tmp_path: Path) -> None:
-    cloud = start_server(tmp_path, max_file_size=64 << 20)
-    cloud.service.create_user("ann", "pw")
-    token = cloud.service.issue_token("ann")
+def test_stop_drains_a_download_and_refuses_new_requests(
+    cloud_server_factory: Callable[..., ServerThread],
+) -> None:
+    cloud = cloud_server_factory(max_file_size=64 << 20)
+    token = cloud.new_user(name="ann", password="pw").token
     auth = {"Authorization": f"Bearer {token}"}
     data = os.urandom(24 << 20)  # far more than the socket buffers hold
     with captured_logs() as records, httpx.Client(base_url=cloud.api, headers=auth) as c:
@@ -57,40 +59,38 @@ def _part(store_dir: Path, name: str, age: float) -> Path:
     return path
 
 
-def test_stale_partial_uploads_are_removed_at_start_and_periodically(tmp_path: Path) -> None:
+def test_stale_partial_uploads_are_removed_at_start_and_periodically(
+    tmp_path: Path, cloud_server_factory: Callable[..., ServerThread]
+) -> None:
     blobs = tmp_path / "blobs"
     (blobs / "tmp").mkdir(parents=True)
     old = _part(blobs, "a" * 32, age=3600)
-    cloud = ServerThread(f"sqlite:///{tmp_path / 'cloud.db'}", str(blobs), 64 << 20)
-    cloud.server.temp_max_age, cloud.server.temp_sweep_seconds = 60, 0.1
-    cloud.start()
-    try:
-        assert not old.exists()  # removed at start
-        cloud.service.create_user("ann", "pw")
-        token = cloud.service.issue_token("ann")
-        pid = httpx.post(
-            f"{cloud.api}/projects",
-            json={"name": "p"},
-            headers={"Authorization": f"Bearer {token}"},
-        ).json()["id"]
-        # an upload in progress, whose temp file is older than the age meanwhile
-        sock = socket.create_connection(("127.0.0.1", cloud.server.port))
-        head = (
-            f"PUT /api/v1/projects/{pid}/files/slow.bin HTTP/1.1\r\nHost: x\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Length: {3 << 20}\r\n\r\n"
-        )
-        sock.sendall(head.encode() + b"x" * (2 << 20))
-        eventually(lambda: len(list((blobs / "tmp").glob("*.part"))) == 1, what="the upload")
-        (in_use,) = (blobs / "tmp").glob("*.part")
-        os.utime(in_use, (time.time() - 3600, time.time() - 3600))
-        stale = _part(blobs, "b" * 32, age=3600)
-        young = _part(blobs, "c" * 32, age=0)  # maybe another replica's upload
-        eventually(lambda: not stale.exists(), what="the periodic clean-up")
-        assert in_use.exists() and young.exists()
-        sock.sendall(b"x" * (1 << 20))
-        reply = sock.recv(65536).decode()
-        assert reply.startswith("HTTP/1.1 201"), reply
-        sock.close()
-        assert not in_use.exists()
-    finally:
-        cloud.stop()
+    cloud = cloud_server_factory(
+        tmp_path, max_file_size=64 << 20, temp_max_age=60, temp_sweep_seconds=0.1
+    )
+    assert not old.exists()  # removed at start
+    token = cloud.new_user(name="ann", password="pw").token
+    pid = httpx.post(
+        f"{cloud.api}/projects",
+        json={"name": "p"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["id"]
+    # an upload in progress, whose temp file is older than the age meanwhile
+    sock = socket.create_connection(("127.0.0.1", cloud.server.port))
+    head = (
+        f"PUT /api/v1/projects/{pid}/files/slow.bin HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Length: {3 << 20}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + b"x" * (2 << 20))
+    eventually(lambda: len(list((blobs / "tmp").glob("*.part"))) == 1, what="the upload")
+    (in_use,) = (blobs / "tmp").glob("*.part")
+    os.utime(in_use, (time.time() - 3600, time.time() - 3600))
+    stale = _part(blobs, "b" * 32, age=3600)
+    young = _part(blobs, "c" * 32, age=0)  # maybe another replica's upload
+    eventually(lambda: not stale.exists(), what="the periodic clean-up")
+    assert in_use.exists() and young.exists()
+    sock.sendall(b"x" * (1 << 20))
+    reply = sock.recv(65536).decode()
+    assert reply.startswith("HTTP/1.1 201"), reply
+    sock.close()
+    assert not in_use.exists()

@@ -19,8 +19,7 @@ from support.polling import eventually
 
 
 def test_login_create_sync_link_status_unlink(cloud: ServerThread, tmp_path: Path) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw-ann-123").token
     a, b = Cli(tmp_path, "a"), Cli(tmp_path, "b")
 
     run = a("projects")

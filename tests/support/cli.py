@@ -43,8 +43,7 @@ class Cli:
 
 def logged_in(cloud: ServerThread, home: Path, name: str = "a") -> tuple[Cli, str]:
     """A CLI "machine" logged in to ``cloud`` as ann (created here), and ann's token."""
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw-ann-123").token
     cli = Cli(home, name)
     run = cli("login", cloud.url, "--token", token)
     assert run.returncode == 0, run.stderr

@@ -6,7 +6,6 @@ Shared by every suite: tests talk to it over HTTP like any client.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import re
@@ -21,69 +20,17 @@ from typing import Any
 
 import httpx
 
-from project_cloud.server import CloudServer
+from project_cloud.pytest_plugin import CloudServerThread
 
+# The server in a thread comes from the cloud's pytest plugin (whose fixtures the tests use
+# too); the tests call it ServerThread.
+ServerThread = CloudServerThread
 SMALL_MAX_FILE_SIZE = 4 * 1024 * 1024
 
 
-class ServerThread:
-    """A :class:`CloudServer` serving from a background thread with its own event loop."""
-
-    def __init__(self, db_url: str, storage_url: str, max_file_size: int, port: int = 0) -> None:
-        self.args = (db_url, storage_url, max_file_size)
-        self.port = port
-        self.server = CloudServer(db_url, storage_url, max_file_size)
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self.thread = threading.Thread(target=self._main, daemon=True, name="cloud-server")
-
-    def _main(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.port = self.loop.run_until_complete(self.server.start("127.0.0.1", self.port))
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-        self.loop.close()
-
-    def start(self) -> ServerThread:
-        self.thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self) -> None:
-        fut = asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop)
-        fut.result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
-
-    def restart(self) -> ServerThread:
-        """Stop, then serve the same DB and blobs on the same port (clients keep their URL)."""
-        self.stop()
-        return ServerThread(*self.args, port=self.port).start()
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def api(self) -> str:
-        return self.server.url + "/api/v1"
-
-    @property
-    def service(self) -> Any:
-        return self.server.service
-
-
 def start_server(tmp: Path, max_file_size: int = SMALL_MAX_FILE_SIZE) -> ServerThread:
-    tmp.mkdir(parents=True, exist_ok=True)
-    return ServerThread(f"sqlite:///{tmp / 'cloud.db'}", str(tmp / "blobs"), max_file_size).start()
+    """A started server on a SQLite file and the blobs in ``tmp``."""
+    return ServerThread.in_folder(tmp, max_file_size).start()
 
 
 # --- users ---------------------------------------------------------------------------------
@@ -106,13 +53,10 @@ class User:
 
 
 def new_user(server: ServerThread, prefix: str = "user", password: str = "secret-pw") -> User:
-    name = f"{prefix}{next_name()}"
-    server.service.create_user(name, password)
-    token = server.service.issue_token(name)
-    client = httpx.Client(
-        base_url=server.api, headers={"Authorization": f"Bearer {token}"}, timeout=60
-    )
-    return User(name=name, token=token, client=client, password=password)
+    """A new user of ``server`` with a token and an HTTP client of the API."""
+    user = server.new_user(prefix, password=password)
+    client = httpx.Client(base_url=server.api, headers=user.headers, timeout=60)
+    return User(name=user.name, token=user.token, client=client, password=password)
 
 
 # --- a server in a subprocess -------------------------------------------------------------
@@ -141,23 +85,33 @@ def cli_env() -> dict[str, str]:
     return dict(os.environ)
 
 
+def cloud_command(*args: str) -> list[str]:
+    """``python -m project_cloud.cli ARGS``."""
+    return [sys.executable, "-m", "project_cloud.cli", *args]
+
+
+def serve_command(tmp: Path, *extra: str, port: int = 0) -> list[str]:
+    """``serve`` on ``port`` (0: a free one), on ``tmp/cloud.db`` and ``tmp/blobs``."""
+    db, blobs = f"sqlite:///{tmp / 'cloud.db'}", str(tmp / "blobs")
+    return cloud_command("serve", "--port", str(port), "--db", db, "--storage", blobs, *extra)
+
+
+def cli_add_user(tmp: Path, name: str) -> str:
+    """``add-user NAME`` on ``tmp/cloud.db``; returns the token it prints."""
+    out = subprocess.run(
+        cloud_command("add-user", name, "--db", f"sqlite:///{tmp / 'cloud.db'}"),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
 def spawn_server(tmp: Path, *extra: str, port: int = 0) -> Spawned:
     """``python -m project_cloud.cli serve`` on a free port; waits until it listens."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "project_cloud.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        f"sqlite:///{tmp / 'cloud.db'}",
-        "--storage",
-        str(tmp / "blobs"),
-        "--log-level",
-        "WARNING",
-        *extra,
-    ]
+    cmd = serve_command(tmp, "--log-level", "WARNING", *extra, port=port)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=cli_env()
     )

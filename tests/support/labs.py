@@ -187,8 +187,7 @@ class TwoLabs:
     @classmethod
     def start(cls, home: Path, username: str = "ann") -> TwoLabs:
         cloud = start_server(home / "cloud", max_file_size=1 << 30)
-        cloud.service.create_user(username, "secret-pw")
-        token = cloud.service.issue_token(username)
+        token = cloud.new_user(name=username).token
         labs = [
             Lab(
                 root=home / name / "root",

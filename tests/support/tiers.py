@@ -11,6 +11,9 @@ import pytest
 # fixtures that start a server (the cloud, a Jupyter server, JupyterLab, a browser)
 SERVER_FIXTURES = {
     "cloud",
+    "cloud_server",
+    "cloud_server_factory",
+    "cloud_user",
     "service",
     "jp_serverapp",
     "jp_fetch",
@@ -27,7 +30,16 @@ SERVER_FIXTURES = {
     "s3_endpoint_url",
 }
 # what a test module that starts servers or processes itself says in its source
-SERVER_WORDS = ("start_server(", "ServerThread(", "subprocess", "logged_in(", "Cli(", "popen(")
+SERVER_WORDS = (
+    "start_server(",
+    "ServerThread(",
+    "spawn_server(",
+    "cli_add_user(",
+    "subprocess",
+    "logged_in(",
+    "Cli(",
+    "popen(",
+)
 
 
 def tier(item: pytest.Item) -> str:

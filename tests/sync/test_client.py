@@ -19,8 +19,7 @@ from support.polling import eventually_async
 
 @pytest.fixture
 def token(cloud: ServerThread) -> str:
-    cloud.service.create_user("ann", "pw-ann-123")
-    return str(cloud.service.issue_token("ann"))
+    return cloud.new_user(name="ann", password="pw-ann-123").token
 
 
 def test_errors_map_to_exceptions_and_pages_are_followed(cloud: ServerThread, token: str) -> None:

@@ -56,8 +56,7 @@ def _user_files(root: Path) -> list[str]:
 
 
 def _login(cloud: ServerThread, tmp_path: Path, *names: str) -> list[Cli]:
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw-ann-123").token
     clis = [Cli(tmp_path, name) for name in names]
     assert clis[0]("login", cloud.url, "--token", token).returncode == 0
     return clis
