@@ -55,8 +55,7 @@ async def test_a_bad_name_is_refused_in_words_and_nothing_is_made(
 
 
 def test_the_cloud_tells_its_name_rule_in_words(cloud: ServerThread) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw-ann-123").token
     for name, words in (("x" * 300, "at most 128"), ("bad*name", "not '*'")):
         reply = httpx.post(
             f"{cloud.url}/api/v1/projects",

@@ -84,8 +84,7 @@ class Replica:
 
 def make_pair(cloud: ServerThread, tmp_path: Path) -> tuple[Replica, Replica]:
     """Two replicas of a new project of user ``ann``."""
-    cloud.service.create_user("ann", "pw")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw").token
 
     async def create() -> str:
         async with open_remote(cloud.url, token) as client:

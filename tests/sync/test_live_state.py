@@ -49,9 +49,7 @@ class Replica:
 
 
 def user_token(cloud: ServerThread) -> str:
-    cloud.service.create_user("ann", "pw-ann-123")
-    issued: str = cloud.service.issue_token("ann")
-    return issued
+    return cloud.new_user(name="ann", password="pw-ann-123").token
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from support.cloud import ServerThread
 
 
 def test_user_requests_run_before_background_work(cloud: ServerThread, tmp_path: Path) -> None:
-    cloud.service.create_user("ann", "pw-ann-123")
-    token = cloud.service.issue_token("ann")
+    token = cloud.new_user(name="ann", password="pw-ann-123").token
     db_url = f"sqlite:///{tmp_path / 'state.db'}"
     upgrade(db_url)
     store = Store(db_url)

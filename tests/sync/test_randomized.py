@@ -71,8 +71,7 @@ class World:
     def __init__(self, tmp: Path, rng: random.Random) -> None:
         self.tmp, self.rng = tmp, rng
         self.cloud: ServerThread = start_server(tmp / "cloud", max_file_size=1 << 20)
-        self.cloud.service.create_user("ann", "pw")
-        self.token = self.cloud.service.issue_token("ann")
+        self.token = self.cloud.new_user(name="ann", password="pw").token
         self.url = self.cloud.url
         self.project_id = asyncio.run(self._create_project())
         self.roots: list[Path] = []
