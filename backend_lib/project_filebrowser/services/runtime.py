@@ -31,6 +31,7 @@ from ..schemas import (
 from ..settings import Settings
 from ..store import Store
 from ..store.engine import redact_url, sqlite_path
+from ..store.location import default_cloud_dir
 from ..store.migrate import DatabaseTooNewError, MigrationError, head_revision, upgrade
 from ..sync.lock import lock_dir_for
 from ..sync.manager import SyncManager
@@ -140,10 +141,11 @@ class Runtime:
             self._user_recheck = asyncio.get_running_loop().create_task(self._check_cloud_user())
 
     async def _start_embedded_cloud(self) -> str:
-        from project_cloud.server import CloudServer, default_cloud_dir
+        # lazy: the cloud's stack, for a server that embeds it
+        from project_cloud.server import CloudServer, default_db_url, default_storage_url
 
-        folder = default_cloud_dir()
-        server = CloudServer(f"sqlite:///{folder / 'cloud.db'}", str(folder / "blobs"))
+        folder = default_cloud_dir()  # the extension's folder for it (CONTRACT.md)
+        server = CloudServer(default_db_url(folder), default_storage_url(folder))
         port = await server.start("127.0.0.1", 0)
         self._embedded = server
         self.cloud_url = f"http://127.0.0.1:{port}"
