@@ -1,0 +1,5 @@
+"""``python -m project_filebrowser.cli``."""
+
+from . import main
+
+main()
