@@ -20,9 +20,11 @@ from pathlib import Path
 
 import click
 
+from .core import DEFAULT_MAX_FILE_SIZE
 from .db import create_db_engine, upgrade
+from .errors import Conflict, NotFound, ServiceError
 from .server import CloudServer, default_data_dir, default_db_url, default_storage_url
-from .service import DEFAULT_MAX_FILE_SIZE, CloudService, Conflict, NotFound, ServiceError
+from .service import CloudService
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:([kmgt])(i?))?b?\s*$", re.IGNORECASE)
 

@@ -2,7 +2,10 @@
 
 Schemas come from the pydantic models in :mod:`project_cloud.schemas` (the same models the
 handlers reply with); the paths are written out below, one entry per handler method.
-``tests/cloud/test_schemathesis.py`` checks the live server against this document.
+``tests/cloud/test_cloud_schemathesis.py`` checks the live server against this document.
+
+Over 400 lines on purpose: it is one document, written out operation by operation in URL
+order so that it reads like the API; most of it is data, not logic.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from . import __version__, schemas
-from .service import MAX_BATCH_ITEMS
 from .web import DRAIN_LIMIT, MAX_BATCH_BODY, MAX_JSON_BODY, MAX_SINCE
+from .writes import MAX_BATCH_ITEMS
 
 REF = "#/components/schemas/{model}"
 

@@ -27,10 +27,11 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from .blobs import TEMP_MAX_AGE, BlobStore
+from .core import DEFAULT_MAX_FILE_SIZE
 from .db import create_db_engine, upgrade
 from .handlers import NotFoundHandler, routes
 from .notify import Notifier, make_notifier
-from .service import DEFAULT_MAX_FILE_SIZE, CloudService
+from .service import CloudService
 from .web import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, redacting_log_function
 
 log = logging.getLogger(__name__)
@@ -47,14 +48,6 @@ def default_data_dir() -> Path:
     embedded cloud, and the ``project-filebrowser cloud`` commands their data, under its
     own data folder)."""
     return Path(jupyter_data_dir()) / "project_cloud"
-
-
-def default_cloud_dir() -> Path:
-    """Deprecated, for the extension's embedded cloud until it imports its own folder from
-    ``project_filebrowser.store.location.default_cloud_dir`` (then this goes): the
-    extension's data folder for its cloud, not the service's default
-    (:func:`default_data_dir`)."""
-    return Path(jupyter_data_dir()) / "project_filebrowser" / "cloud"  # the extension's
 
 
 def default_db_url(folder: Path | None = None) -> str:

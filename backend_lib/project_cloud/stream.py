@@ -30,9 +30,9 @@ from typing import Any
 import tornado.websocket
 from pydantic_core import from_json
 
+from .auth import Principal
 from .errors import Unauthorized, error_body
 from .notify import Event
-from .service import Principal
 from .web import AppContext, JsonErrors
 
 log = logging.getLogger(__name__)

@@ -39,6 +39,7 @@ import tornado.web
 from pydantic import BaseModel, ValidationError
 
 from . import schemas
+from .auth import Principal
 from .errors import (
     InvalidRequest,
     MethodNotAllowed,
@@ -49,7 +50,7 @@ from .errors import (
     error_body,
     generic_code,
 )
-from .service import CloudService, Principal
+from .service import CloudService
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,14 @@ from project_cloud.db import (
 )
 from project_cloud.models import Base
 from project_cloud.paths import InvalidPath, collision_key, parent_paths, validate_path
-from project_cloud.server import CloudServer, default_cloud_dir
+from project_cloud.server import CloudServer
 from project_cloud.service import (
     CloudService,
     PreconditionFailed,
     Preconditions,
     parse_etags,
 )
+from project_filebrowser.store.location import default_cloud_dir
 
 # --- paths --------------------------------------------------------------------------------
 
