@@ -94,54 +94,53 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
         role="group"
         aria-label={trans.__('Resolve the conflict on %1', conflict.path)}
       >
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={
-            elsewhere
-              ? trans.__('Put the copy at %1 and drop the version there', conflict.path)
-              : trans.__('Put my version at %1 and drop the version there', conflict.path)
-          }
-          onClick={() => resolve('local')}
-        >
-          {pending === 'local'
-            ? trans.__('Keeping…')
-            : elsewhere
-              ? trans.__('Keep the copy')
-              : trans.__('Keep mine')}
-        </Button>
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={
-            elsewhere
-              ? trans.__('Keep the version at %1 and delete the copy', conflict.path)
-              : trans.__('Keep the version at %1 and delete my version', conflict.path)
-          }
-          onClick={() => resolve('remote')}
-        >
-          {pending === 'remote'
-            ? trans.__('Keeping…')
-            : elsewhere
-              ? trans.__('Keep the path')
-              : trans.__('Keep theirs')}
-        </Button>
-        <Button
-          small
-          minimal
-          disabled={disabled}
-          title={
-            elsewhere
-              ? trans.__('Keep both: the copy stays as %1', conflict.conflict_path)
-              : trans.__('Keep both: my version stays as %1', conflict.conflict_path)
-          }
-          onClick={() => resolve('both')}
-        >
-          {pending === 'both' ? trans.__('Keeping…') : trans.__('Keep both')}
-        </Button>
+        {choices(conflict, elsewhere, trans).map(choice => (
+          <Button
+            key={choice.keep}
+            small
+            minimal
+            disabled={disabled}
+            title={choice.title}
+            onClick={() => resolve(choice.keep)}
+          >
+            {pending === choice.keep ? trans.__('Keeping…') : choice.label}
+          </Button>
+        ))}
       </div>
     </li>
   );
+}
+
+interface IChoice {
+  keep: Keep;
+  label: string;
+  title: string;
+}
+
+/** The three ways out of a conflict, worded for where the other version is: a copy made
+ * elsewhere (``elsewhere``), or mine here. */
+function choices(conflict: IConflict, elsewhere: boolean, trans: TranslationBundle): IChoice[] {
+  return [
+    {
+      keep: 'local',
+      label: elsewhere ? trans.__('Keep the copy') : trans.__('Keep mine'),
+      title: elsewhere
+        ? trans.__('Put the copy at %1 and drop the version there', conflict.path)
+        : trans.__('Put my version at %1 and drop the version there', conflict.path)
+    },
+    {
+      keep: 'remote',
+      label: elsewhere ? trans.__('Keep the path') : trans.__('Keep theirs'),
+      title: elsewhere
+        ? trans.__('Keep the version at %1 and delete the copy', conflict.path)
+        : trans.__('Keep the version at %1 and delete my version', conflict.path)
+    },
+    {
+      keep: 'both',
+      label: trans.__('Keep both'),
+      title: elsewhere
+        ? trans.__('Keep both: the copy stays as %1', conflict.conflict_path)
+        : trans.__('Keep both: my version stays as %1', conflict.conflict_path)
+    }
+  ];
 }
