@@ -16,6 +16,7 @@ from test_rest import Fetch, call, error_of, settle
 
 from project_filebrowser.schemas import FileStatusEvent, ServerEvent
 from project_filebrowser.service import ProjectFileBrowserService
+from project_filebrowser.sync.lock import ProjectLock
 
 
 async def _project(
@@ -246,3 +247,32 @@ def test_a_copy_being_written_is_no_orphan_for_a_sync_sweeping_its_folder(
         assert copy.temp.exists() and not orphan.exists()
         copy.commit(None)
     assert (tmp_path / "doc (conflict).txt").read_bytes() == b"kept"
+
+
+async def test_keep_copy_waits_for_the_projects_sync(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    """A copy is written into the project under its lock, as every change to its files
+    outside a sync: while a sync (here, another process: its lock) holds the project, no
+    copy appears; then it does."""
+    project, folder = await _project(service, jp_fetch, jp_root_dir, "held")
+    lock = ProjectLock(service.lock_dir, project["id"])
+    assert lock.try_acquire()
+    try:
+        keeping = asyncio.ensure_future(
+            call(
+                jp_fetch,
+                "POST",
+                "projects",
+                project["id"],
+                "keep-copy",
+                body={"path": "doc.txt", "content": "my edit\n", "format": "text"},
+            )
+        )
+        await asyncio.sleep(1.0)
+        assert not keeping.done()  # waits for the lock
+        assert sorted(p.name for p in folder.iterdir()) == ["doc.txt"]
+    finally:
+        lock.release()
+    conflict = await asyncio.wait_for(keeping, 30)
+    assert (folder / conflict["conflict_path"]).read_text() == "my edit\n"

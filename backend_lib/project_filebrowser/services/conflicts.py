@@ -107,43 +107,46 @@ class Conflicts(Runtime):
             raise ServiceError(
                 400, "ignored_path", f"{path} is not synced (an ignore rule matches it)"
             )
-        copy_path = syncer.conflict_copy_name(path)
-        digest = hashlib.sha256()
-        with AtomicDownload(syncer.root / copy_path) as copy:
+        # under the project's lock, as every change to its files outside a sync: no sync of
+        # it picks a name or plans while the copy is being written
+        async with manager.project_lock(project_id):
+            copy_path = syncer.conflict_copy_name(path)
+            digest = hashlib.sha256()
+            with AtomicDownload(syncer.root / copy_path) as copy:
 
-            def write(chunk: bytes) -> None:
-                digest.update(chunk)
-                copy.write(chunk)
+                def write(chunk: bytes) -> None:
+                    digest.update(chunk)
+                    copy.write(chunk)
 
-            if content is not None:
-                write(content)
-            else:
+                if content is not None:
+                    write(content)
+                else:
+                    try:
+                        await client.download(project_id, path, write, revision=revision)
+                    except NotFound as exc:
+                        raise ServiceError(
+                            404,
+                            "revision_not_found",
+                            f"the cloud has no revision {revision!r} of {path}: {exc.message}",
+                        ) from exc
+                    except RemoteError as exc:
+                        raise from_cloud(exc) from exc
                 try:
-                    await client.download(project_id, path, write, revision=revision)
-                except NotFound as exc:
+                    await asyncio.to_thread(copy.commit, None)  # the name must still be free
+                except LocalChanged as exc:
                     raise ServiceError(
-                        404,
-                        "revision_not_found",
-                        f"the cloud has no revision {revision!r} of {path}: {exc.message}",
+                        409, "copy_name_taken", f"{copy_path} appeared meanwhile; try again"
                     ) from exc
-                except RemoteError as exc:
-                    raise from_cloud(exc) from exc
-            try:
-                await asyncio.to_thread(copy.commit, None)  # the name must still be free
-            except LocalChanged as exc:
-                raise ServiceError(
-                    409, "copy_name_taken", f"{copy_path} appeared meanwhile; try again"
-                ) from exc
-        with self.require_store().write() as session:
-            conflict_id = state.add_conflict(
-                session,
-                project_id,
-                path,
-                copy_path,
-                local_sha256=digest.hexdigest(),
-                remote_revision=revision,
-            )
-            model = ConflictModel.model_validate(session.get(Conflict, conflict_id))
+            with self.require_store().write() as session:
+                conflict_id = state.add_conflict(
+                    session,
+                    project_id,
+                    path,
+                    copy_path,
+                    local_sha256=digest.hexdigest(),
+                    remote_revision=revision,
+                )
+                model = ConflictModel.model_validate(session.get(Conflict, conflict_id))
         self.bus.publish(ConflictEvent(conflict=model))
         manager.request_sync(project_id, user=True)
         return model
