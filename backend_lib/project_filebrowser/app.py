@@ -79,6 +79,18 @@ class ProjectFileBrowser(ExtensionApp):
         config=True,
         help="A sync plan deleting more than this share of a project pauses it and asks.",
     )
+    merge_notebooks = Bool(
+        defaults.MERGE_NOTEBOOKS,
+        config=True,
+        help="Merge a notebook edited on two machines cell by cell (a conflict copy only "
+        "where the same cell changed differently).",
+    )
+    merge_text = Bool(
+        defaults.MERGE_TEXT,
+        config=True,
+        help="Merge a UTF-8 text file edited on two machines line by line (a conflict copy "
+        "only where the same lines changed differently).",
+    )
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -130,6 +142,8 @@ class ProjectFileBrowser(ExtensionApp):
             full_rescan_seconds=self.full_rescan_seconds,
             max_concurrent_transfers=self.max_concurrent_transfers,
             max_delete_fraction=self.max_delete_fraction,
+            merge_notebooks=self.merge_notebooks,
+            merge_text=self.merge_text,
         )
 
     def initialize_settings(self) -> None:

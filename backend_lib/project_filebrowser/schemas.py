@@ -133,6 +133,18 @@ class SyncPlan(_Model):
     guard: DeleteGuardModel | None = None
 
 
+ConflictReason = Literal["overlap", "delete_edit", "binary", "unparsable", "too_large"]
+
+
+class ConflictCell(_Model):
+    """A notebook cell both sides changed differently: its id (None in an nbformat 4.4
+    notebook) and index (in the cloud's version, at the path; in the local one where the
+    cloud deleted it)."""
+
+    id: str | None = None
+    index: int
+
+
 class ConflictModel(_Model):
     id: int
     project_id: str
@@ -140,6 +152,10 @@ class ConflictModel(_Model):
     conflict_path: str
     detected_at: datetime
     resolved: bool
+    # why the versions could not be merged (None: no merge was tried, e.g. merging is off
+    # or the two versions have no common base) and, for a notebook, the conflicting cells
+    reason: ConflictReason | None = None
+    cells: list[ConflictCell] = Field(default_factory=list)
     # the local bytes kept as the copy; None when the copy came from another machine
     local_sha256: str | None = Field(default=None, exclude=True)
 
@@ -161,6 +177,7 @@ class JobModel(_Model):
     bytes_done: int = 0
     bytes_total: int = 0
     error: str | None = None
+    merged: int = 0  # paths changed on both sides that merged cleanly (no conflict copy)
 
 
 class DbStatus(_Model):
@@ -224,6 +241,18 @@ class FileStatusEvent(_Model):
     reason: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
+class FileMergedEvent(_Model):
+    """Both sides changed a path and the three-way merge was clean: the merge is at the
+    path here and in the cloud (``revision``); both parents stay in the cloud's history."""
+
+    type: Literal["file_merged"] = "file_merged"
+    project_id: str
+    path: str
+    revision: str
+    # who wrote the other side's version (None: not known)
+    merged_with: str | None = None
+
+
 class JobProgressEvent(_Model):
     type: Literal["job_progress"] = "job_progress"
     job: JobModel
@@ -273,6 +302,7 @@ ServerEvent = (
     ProjectUpdatedEvent
     | ProjectRemovedEvent
     | FileStatusEvent
+    | FileMergedEvent
     | JobProgressEvent
     | JobFinishedEvent
     | ConflictEvent

@@ -18,6 +18,10 @@ FULL_RESCAN_SECONDS = 600.0
 MAX_CONCURRENT_TRANSFERS = 4
 MAX_DELETE_FRACTION = 0.5
 CONFLICT_POLICY = "keep-both"
+# A path changed on both sides is merged three-way where that is safe (notebooks by cell,
+# UTF-8 text by line; :mod:`project_filebrowser.merge`); else it gets a conflict copy.
+MERGE_NOTEBOOKS = True
+MERGE_TEXT = True
 
 
 @dataclass(frozen=True)
@@ -35,4 +39,6 @@ class Settings:
     full_rescan_seconds: float = FULL_RESCAN_SECONDS
     max_concurrent_transfers: int = MAX_CONCURRENT_TRANSFERS
     max_delete_fraction: float = MAX_DELETE_FRACTION
+    merge_notebooks: bool = MERGE_NOTEBOOKS
+    merge_text: bool = MERGE_TEXT
     watch: bool = True

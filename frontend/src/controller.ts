@@ -17,6 +17,7 @@ import type {
   ICloudProject,
   IConflict,
   IDeletesAppliedMessage,
+  IFileMergedMessage,
   IFileEntry,
   IJob,
   ILocalProject,
@@ -69,6 +70,8 @@ export interface IControllerOptions {
   onConflict?: (conflict: IConflict, project: ILocalProject | undefined) => void;
   /** Deletes confirmed on another machine were applied here without asking. */
   onDeletesApplied?: (message: IDeletesAppliedMessage) => void;
+  /** Edits made on both sides of a file merged cleanly (say so). */
+  onFileMerged?: (message: IFileMergedMessage, project: ILocalProject | undefined) => void;
   /** Whether cloud projects not linked here are listed (fetched on connect). */
   listCloudProjects?: boolean;
   /** Debounce of the files refetch after a sync finished, ms. */
@@ -96,6 +99,7 @@ export class ProjectsController {
     this.store = options.store ?? new Store();
     this._onConflict = options.onConflict;
     this._onDeletesApplied = options.onDeletesApplied;
+    this._onFileMerged = options.onFileMerged;
     this._listCloud = options.listCloudProjects ?? true;
     this._refetchDelay = options.refetchDelay ?? 300;
     this._errorMessage =
@@ -405,6 +409,9 @@ export class ProjectsController {
       case 'deletes_applied':
         this._onDeletesApplied?.(message);
         break;
+      case 'file_merged':
+        this._onFileMerged?.(message, this.state.projects[message.project_id]);
+        break;
       case 'job_finished': {
         const { job } = message;
         if (job.files_total > 0 && this.state.files[job.project_id] !== undefined) {
@@ -471,6 +478,10 @@ export class ProjectsController {
 
   private _onConflict?: (conflict: IConflict, project: ILocalProject | undefined) => void;
   private _onDeletesApplied?: (message: IDeletesAppliedMessage) => void;
+  private _onFileMerged?: (
+    message: IFileMergedMessage,
+    project: ILocalProject | undefined
+  ) => void;
   private _listCloud: boolean;
   private _refetchDelay: number;
   private _errorMessage: (error: unknown) => string;

@@ -28,7 +28,13 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { Widget } from '@lumino/widgets';
 
 import { errorMessage, requestAPI } from './api';
-import type { IConflict, IFileStatusMessage, ILocalProject, ServerMessage } from './types';
+import type {
+  IConflict,
+  IFileMergedMessage,
+  IFileStatusMessage,
+  ILocalProject,
+  ServerMessage
+} from './types';
 
 type Context = NonNullable<ReturnType<IDocumentManager['contextForWidget']>>;
 
@@ -64,6 +70,10 @@ class DocumentState {
   /** The cloud revision and author the latest `file_status` of this path gave. */
   revision: string | null = null;
   modifiedBy: string | null = null;
+  /** Sync merged edits from another machine into the file (a `file_merged`): the
+   * reload that follows needs no notification of its own (the merge has one), and the
+   * author to name is the other machine's. */
+  merged = false;
   /** The cloud version under unsaved edits, until both are kept. */
   theirs: ITheirs | null = null;
   /** The buffer as a save began while `theirs` was pending. */
@@ -106,6 +116,8 @@ export class OpenDocuments {
     this._unsubscribe = options.onMessage(message => {
       if (message.type === 'file_status') {
         this._onFileStatus(message);
+      } else if (message.type === 'file_merged') {
+        this._onFileMerged(message);
       }
     });
   }
@@ -120,21 +132,42 @@ export class OpenDocuments {
 
   // -- events ------------------------------------------------------------------------------
 
+  private _onFileMerged(message: IFileMergedMessage): void {
+    const found = this._find(message.project_id, message.path);
+    if (found !== undefined) {
+      const state = this._state(found.context, found.project, message.path);
+      state.merged = true;
+      state.revision = message.revision;
+      state.modifiedBy = message.merged_with ?? null;
+    }
+  }
+
+  /** The open document of a linked project's path, if there is one. */
+  private _find(
+    projectId: string,
+    path: string
+  ): { context: Context; project: ILocalProject } | undefined {
+    const project = this._projects()[projectId];
+    if (project === undefined) {
+      return undefined;
+    }
+    const widget = this._docManager.findWidget(`${project.local_path}/${path}`);
+    const context = widget ? this._docManager.contextForWidget(widget) : undefined;
+    return context === undefined ? undefined : { context, project };
+  }
+
   private _onFileStatus(message: IFileStatusMessage): void {
     if (message.state === 'deleted' || message.state === 'deleted_locally' || message.state === 'ignored') {
       return;
     }
-    const project = this._projects()[message.project_id];
-    if (project === undefined) {
+    const found = this._find(message.project_id, message.path);
+    if (found === undefined) {
       return;
     }
-    const widget = this._docManager.findWidget(`${project.local_path}/${message.path}`);
-    const context = widget ? this._docManager.contextForWidget(widget) : undefined;
-    if (context === undefined) {
-      return;
-    }
-    const state = this._state(context, project, message.path);
-    if (message.revision) {
+    const state = this._state(found.context, found.project, message.path);
+    if (state.merged && message.revision === state.revision) {
+      // the merge's own push: its author is this machine; the other one is named already
+    } else if (message.revision) {
       state.revision = message.revision;
       state.modifiedBy = message.modified_by ?? null;
     } else if (message.state !== 'synced') {
@@ -196,11 +229,16 @@ export class OpenDocuments {
         return;
       }
       const loaded = context.contentsModel;
+      const merged = state.merged;
+      state.merged = false;
       if (loaded === null || sameFile(disk, loaded)) {
         return; // what the document shows (our own save, a status change)
       }
       if (!context.model.dirty) {
         await revertKeepingView(this._widget(context), context);
+        if (merged) {
+          return; // the merge's own notification said it
+        }
         Notification.info(
           state.modifiedBy
             ? this._trans.__('%1 was updated from the cloud by %2.', state.name, state.modifiedBy)

@@ -299,6 +299,7 @@ function applyMessage(state: IState, message: ServerMessage): IState {
       }
       return { ...state, lastError: { code: message.code, message: message.message } };
     case 'subscribed':
+    case 'file_merged': // the file_status that follows carries the new state
     case 'deletes_applied':
     case 'pong':
       return state;

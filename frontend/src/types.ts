@@ -88,6 +88,19 @@ export interface IJob {
   bytes_done: number;
   bytes_total: number;
   error: string | null;
+  /** Paths changed on both sides that merged cleanly (no conflict copy). */
+  merged?: number;
+}
+
+/** Why two versions did not merge: the same lines changed differently, a cell deleted on
+ * one side and edited on the other, binary content, a notebook that does not parse, a
+ * file over the merge limit. */
+export type ConflictReason = 'overlap' | 'delete_edit' | 'binary' | 'unparsable' | 'too_large';
+
+/** A notebook cell both sides changed differently (index: in the version at the path). */
+export interface IConflictCell {
+  id: string | null;
+  index: number;
 }
 
 export interface IConflict {
@@ -99,6 +112,10 @@ export interface IConflict {
   resolved: boolean;
   /** Whether this machine made the conflict copy (false: it arrived from another one). */
   made_here?: boolean;
+  /** Why the versions did not merge (null: no merge was tried). */
+  reason?: ConflictReason | null;
+  /** The notebook cells that conflicted (empty otherwise). */
+  cells?: IConflictCell[];
 }
 
 /** `{items: [...]}`, the reply of every list endpoint. */
@@ -153,6 +170,17 @@ export interface IFileStatusMessage extends IReply {
   reason?: string;
 }
 
+/** Both sides changed a path and the merge was clean: the merge is at the path, here and
+ * in the cloud (`revision`); both parents stay in the cloud's history. */
+export interface IFileMergedMessage extends IReply {
+  type: 'file_merged';
+  project_id: string;
+  path: string;
+  revision: string;
+  /** Who wrote the other side's version (null: not known). */
+  merged_with?: string | null;
+}
+
 export interface IJobProgressMessage extends IReply {
   type: 'job_progress';
   job: IJob;
@@ -203,6 +231,7 @@ export type ServerMessage =
   | IProjectUpdatedMessage
   | IProjectRemovedMessage
   | IFileStatusMessage
+  | IFileMergedMessage
   | IJobProgressMessage
   | IJobFinishedMessage
   | IConflictMessage
@@ -218,6 +247,7 @@ export const SERVER_MESSAGE_TYPES: ReadonlyArray<ServerMessage['type']> = [
   'project_updated',
   'project_removed',
   'file_status',
+  'file_merged',
   'job_progress',
   'job_finished',
   'conflict',

@@ -213,6 +213,26 @@ describe('ProjectsController', () => {
     expect(onConflict).toHaveBeenCalledTimes(1);
   });
 
+  it('says when edits made on both sides merged, with the project', async () => {
+    const onFileMerged = vi.fn();
+    const controller = new ProjectsController({ api: fakeApi(), socket, onFileMerged });
+    controller.start();
+    socket.connect();
+    await flush();
+    const before = controller.state;
+    socket.emit({
+      type: 'file_merged',
+      project_id: 'id-demo',
+      path: 'nb/analysis.ipynb',
+      revision: 'r3',
+      merged_with: 'bob'
+    });
+    expect(onFileMerged).toHaveBeenCalledTimes(1);
+    expect(onFileMerged.mock.calls[0][0]).toMatchObject({ path: 'nb/analysis.ipynb' });
+    expect(onFileMerged.mock.calls[0][1]).toMatchObject({ name: 'demo' });
+    expect(controller.state.files).toBe(before.files); // the file_status after it tells
+  });
+
   it('syncs and cancels over the socket when open, over REST otherwise', async () => {
     const api = fakeApi();
     const controller = new ProjectsController({ api, socket });

@@ -25,6 +25,8 @@ INTERFACES: dict[str, type[BaseModel]] = {
     "ISyncPlan": schemas.SyncPlan,
     "IProjectUpdatedMessage": schemas.ProjectUpdatedEvent,
     "IFileStatusMessage": schemas.FileStatusEvent,
+    "IFileMergedMessage": schemas.FileMergedEvent,
+    "IConflictCell": schemas.ConflictCell,
     "IJobProgressMessage": schemas.JobProgressEvent,
     "IJobFinishedMessage": schemas.JobFinishedEvent,
     "IProjectRemovedMessage": schemas.ProjectRemovedEvent,
@@ -38,6 +40,7 @@ UNIONS = {
     "JobState": schemas.JobState,
     "Keep": schemas.Keep,
     "ConflictPolicy": schemas.ConflictPolicy,
+    "ConflictReason": schemas.ConflictReason,
 }
 
 

@@ -16,7 +16,12 @@ from jupyter_server.serverapp import ServerApp
 from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
-from project_filebrowser.schemas import JobFinishedEvent, JobModel, JobProgressEvent
+from project_filebrowser.schemas import (
+    FileMergedEvent,
+    JobFinishedEvent,
+    JobModel,
+    JobProgressEvent,
+)
 from project_filebrowser.service import ProjectFileBrowserService
 from support.polling import eventually_async
 
@@ -214,6 +219,33 @@ async def test_each_client_gets_exactly_its_projects_events(
             expected = ["project-a", "project-b"] if name == "all" else [f"project-{name}"]
             assert got == expected
             ws.close()
+
+
+async def test_a_merge_reaches_the_clients_of_its_project(
+    service: ProjectFileBrowserService, jp_ws_fetch: WsFetch
+) -> None:
+    mine, other = await connect(jp_ws_fetch), await connect(jp_ws_fetch)
+    await ask(mine, {"type": "subscribe", "id": "s1", "projects": ["project-a"]})
+    await ask(other, {"type": "subscribe", "id": "s2", "projects": ["project-b"]})
+    service.bus.publish(
+        FileMergedEvent(project_id="project-a", path="nb.ipynb", revision="r3", merged_with="bob")
+    )
+    skipped: list[dict[str, Any]] = []
+    await ask(mine, {"type": "ping", "id": "end"}, skipped)
+    assert [m for m in skipped if m["type"] != "cloud_projects"] == [
+        {
+            "type": "file_merged",
+            "project_id": "project-a",
+            "path": "nb.ipynb",
+            "revision": "r3",
+            "merged_with": "bob",
+        }
+    ]
+    skipped = []
+    await ask(other, {"type": "ping", "id": "end"}, skipped)
+    assert [m for m in skipped if m["type"] != "cloud_projects"] == []
+    mine.close()
+    other.close()
 
 
 async def _raw_websocket(port: int, path: str, token: str) -> asyncio.StreamWriter:

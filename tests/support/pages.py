@@ -4,7 +4,9 @@ JupyterLab, take screenshots."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
+import httpx
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from support.labs import ARTIFACTS, Lab
@@ -47,6 +49,40 @@ def file_row(page: Page, name: str, path: str) -> Locator:
 
 def toolbar_button(page: Page, command: str) -> Locator:
     return panel(page).locator(f'.jp-SidePanel-toolbar [data-command="{command}"]')
+
+
+def save_in(lab: Lab, path: str, content: dict[str, Any]) -> None:
+    """What a save of notebook ``path`` in that lab's editor does: a PUT through Jupyter's
+    contents API."""
+    response = httpx.put(
+        f"{lab.base}api/contents/{path}",
+        json={"type": "notebook", "format": "json", "content": content},
+        headers={"Authorization": f"token {lab.token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+def dirty(page: Page) -> bool:
+    """The current tab has unsaved edits."""
+    return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 1
+
+
+def save_until_clean(page: Page) -> None:
+    """Save the open notebook until its tab stays clean: the kernel's start fills in the
+    notebook's metadata (an edit), maybe after the first save."""
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+    clean = 0
+    for _ in range(60):
+        if dirty(page):
+            clean = 0
+            page.keyboard.press("Control+s")
+        else:
+            clean += 1
+            if clean == 5:
+                return
+        page.wait_for_timeout(500)
+    raise AssertionError("the tab does not stay clean")
 
 
 def wait_for_lab(page: Page) -> None:

@@ -42,8 +42,10 @@ class Replica:
         allow_mass_delete: bool = False,
         retry_failed: bool = False,
         now: Callable[[], datetime] | None = None,
+        merge: bool = True,
     ) -> CycleResult:
-        """One cycle of the engine; ``now`` is the clock that failures' backoff reads."""
+        """One cycle of the engine; ``now`` is the clock that failures' backoff reads;
+        ``merge``: the merge_notebooks and merge_text settings."""
 
         async def run() -> CycleResult:
             async with open_remote(self.cloud_url, self.token) as client:
@@ -53,6 +55,8 @@ class Replica:
                     client=client,
                     store=self.store,
                     transfers=asyncio.Semaphore(4),
+                    merge_notebooks=merge,
+                    merge_text=merge,
                     **({"now": now} if now is not None else {}),
                 )
                 return await syncer.run(

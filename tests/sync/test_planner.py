@@ -81,9 +81,10 @@ def test_changed_changed_equal_content_records_base() -> None:
     )
 
 
-def test_changed_changed_different_is_a_conflict() -> None:
+def test_changed_changed_different_is_a_conflict_that_knows_its_base() -> None:
+    """The base revision travels with the conflict: what a three-way merge starts from."""
     assert one(local("mine"), remote("theirs", "r2"), base("v1", "r1")) == ResolveConflict(
-        P, local("mine"), remote("theirs", "r2")
+        P, local("mine"), remote("theirs", "r2"), base_revision="r1"
     )
 
 
@@ -313,7 +314,7 @@ def test_the_conflict_policy_says_what_a_conflict_keeps(policy: str, keep: str) 
         conflict_policy=policy,
     )
     assert result.operations == [
-        ResolveConflict(P, local("mine"), remote("theirs", "r2"), keep=keep)
+        ResolveConflict(P, local("mine"), remote("theirs", "r2"), keep=keep, base_revision="r1")
     ]
 
 

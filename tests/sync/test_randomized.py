@@ -5,12 +5,14 @@ syncs that crash part-way (the sync task is cancelled at a random moment), local
 while a sync runs, replica restarts and cloud restarts. Hostile names among the paths:
 route words of the cloud's URLs at every depth, a name of 254 bytes, and names the cloud
 cannot hold (not UTF-8, a control character), which stay on their replica only. And a
-replica's folder vanishes now and then (an unmounted disk) while it syncs. Then quiesce and
-check:
+replica's folder vanishes now and then (an unmounted disk) while it syncs. Notebooks are
+edited cell by cell (a cell's source replaced, a cell inserted or deleted), so edits made on
+two replicas before either syncs merge. Then quiesce and check:
 
 * every replica holds exactly the same files, apart from the names only it can hold;
 * every version a completed sync saw on disk survives: at its path, as a conflict copy, or
-  in the cloud's revision history;
+  in the cloud's revision history; or, where it was merged, every cell (notebooks) or line
+  (text) of it does;
 * a sync of a vanished folder changed nothing in the cloud and did not recreate the folder;
 * the names the cloud cannot hold are still on their replica, as last written.
 
@@ -27,6 +29,7 @@ import random
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from project_filebrowser.cloud.client import CloudClient, CloudError
@@ -59,12 +62,21 @@ PATHS = [
     "files/history/checkpoints",
     "L" * 250 + ".txt",  # 254 bytes: its temp file and conflict copy must fit too
 ]
+NOTEBOOKS = ["nb/x.ipynb", "nb/y.ipynb"]
 # names the cloud cannot hold: skipped, they stay on the replica that made them
 LOCAL_ONLY = [b"caf\xe9.txt", b"tab\there.txt", b"new\nline.ipynb"]
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def pieces(data: bytes) -> set[str]:
+    """What a merge keeps of a version: a notebook's cell sources, else its lines."""
+    try:
+        return {str(c.source) for c in nbformat.reads(data.decode(), as_version=4).cells}
+    except Exception:
+        return set(data.decode("utf-8", "replace").splitlines())
 
 
 class World:
@@ -92,6 +104,8 @@ class World:
             self.stores.append(store)
         self.counter = 0
         self.must_survive: set[str] = set()
+        self.seen: dict[str, bytes] = {}  # the bytes of each version a completed sync saw
+        self.merges = 0
         self.local_only: list[dict[bytes, bytes]] = [{}, {}, {}]  # per replica: name -> bytes
         self.labels: dict[str, str] = {}
         self.log: list[str] = []
@@ -139,6 +153,40 @@ class World:
         self.local_only[n][name] = data
         self.log.append(f"r{n} write {name!r} v{self.counter} (the cloud cannot hold it)")
 
+    def edit_cell(self, n: int) -> None:
+        """Replace a cell's source, insert a cell or delete one, in a notebook of replica
+        ``n`` (a new notebook of four cells where there is none, or it does not parse)."""
+        rng = self.rng
+        path = rng.choice(NOTEBOOKS)
+        target = self.roots[n] / path
+        if target.parent.is_file():
+            return
+        self.counter += 1
+        token = f"v{self.counter} from r{n}"
+        try:
+            nb = nbformat.reads(target.read_text(), as_version=4)
+            what = rng.choice(["source", "source", "insert", "delete"])
+        except Exception:
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [
+                nbformat.v4.new_code_cell(f"{token} cell {i}", id=f"v{self.counter}-{i}")
+                for i in range(4)
+            ]
+            what = "new"
+        if what == "source" and nb.cells:
+            cell = rng.choice(nb.cells)
+            cell.source = token
+        elif what == "delete" and len(nb.cells) > 1:
+            nb.cells.pop(rng.randrange(len(nb.cells)))
+        elif what != "new":
+            cell = nbformat.v4.new_markdown_cell(token, id=f"v{self.counter}")
+            nb.cells.insert(rng.randrange(len(nb.cells) + 1), cell)
+        data = nbformat.writes(nb).encode()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.labels[sha(data)] = f"v{self.counter}"
+        self.log.append(f"r{n} notebook {path} {what} v{self.counter}")
+
     def folders(self, n: int) -> set[str]:
         root = self.roots[n]
         return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
@@ -146,7 +194,12 @@ class World:
     def local_op(self, n: int) -> None:
         rng, root = self.rng, self.roots[n]
         existing = sorted(self.files(n))
-        kind = rng.choice(["write", "write", "write", "delete", "move", "mkdir", "local_only"])
+        kind = rng.choice(
+            ["write", "write", "write", "delete", "move", "mkdir", "local_only"] + ["cell"] * 5
+        )
+        if kind == "cell":
+            self.edit_cell(n)
+            return
         if kind == "local_only":
             self.write_local_only(n)
             return
@@ -188,7 +241,7 @@ class World:
     async def _sync(
         self, n: int, crash_after: float | None, edit_during: bool
     ) -> CycleResult | None:
-        seen = {sha(data) for data in self.files(n).values()}
+        seen = {sha(data): data for data in self.files(n).values()}
         async with CloudClient(self.url, self.token, backoff_max=1.0) as client:
             syncer = ProjectSync(
                 project_id=self.project_id,
@@ -217,8 +270,11 @@ class World:
             self.log.append(f"r{n} sync: paths failed: {result.failures}")
             return None
         if not edit_during:  # an edit racing the scan may replace bytes never read: fair
-            self.must_survive |= seen
-        self.log.append(f"r{n} synced" + (" with an edit during" if edit_during else ""))
+            self.must_survive |= set(seen)
+            self.seen.update(seen)
+        self.merges += len(result.merged)
+        merged = f", merged {result.merged}" if result.merged else ""
+        self.log.append(f"r{n} synced" + (" with an edit during" if edit_during else "") + merged)
         return result
 
     def sync(self, n: int, *, crash: bool = False, edit_during: bool = False) -> bool:
@@ -296,10 +352,10 @@ class World:
         trees = [(sorted(self.files(n)), sorted(self.folders(n))) for n in range(3)]
         raise AssertionError(f"replicas did not converge: {trees}; log: {self.log}")
 
-    def cloud_history(self) -> set[str]:
+    def cloud_history(self) -> dict[str, bytes]:
         """Every content the cloud ever held for the project, through its public API."""
 
-        async def history() -> set[str]:
+        async def history() -> dict[str, bytes]:
             async with CloudClient(self.url, self.token) as client:
                 paths: set[str] = set()
                 since, more = 0, True
@@ -310,12 +366,16 @@ class World:
                         if change.from_path:
                             paths.add(change.from_path)
                     since, more = page.next_since, page.has_more
-                shas: set[str] = set()
+                contents: dict[str, bytes] = {}
                 for path in paths:
-                    shas |= {
-                        v.sha256 for v in await client.revisions(self.project_id, path) if v.sha256
-                    }
-                return shas
+                    for v in await client.revisions(self.project_id, path):
+                        if v.sha256 and v.sha256 not in contents:
+                            data = bytearray()
+                            await client.download(
+                                self.project_id, path, data.extend, revision=v.revision
+                            )
+                            contents[v.sha256] = bytes(data)
+                return contents
 
         return asyncio.run(history())
 
@@ -336,10 +396,15 @@ def test_replicas_converge_and_nothing_is_lost(seed: int, tmp_path: Path) -> Non
         final = world.files(0)
         assert world.files(1) == final and world.files(2) == final
         assert world.folders(0) == world.folders(1) == world.folders(2)
-        surviving = {sha(data) for data in final.values()} | world.cloud_history()
-        lost = world.must_survive - surviving
+        kept = {sha(data): data for data in final.values()} | world.cloud_history()
+        # a version merged into another survives as the cells (or lines) of the merge
+        merged_into = set().union(*(pieces(data) for data in kept.values()))
+        lost = {
+            s for s in world.must_survive - set(kept) if not pieces(world.seen[s]) <= merged_into
+        }
         names = sorted(world.labels.get(s, s[:8]) for s in lost)
         assert not lost, f"seed {seed}: lost {names}; log: {world.log}"
+        print(f"seed {seed}: {world.merges} merges")
         leftovers = [p for n in range(3) for p in world.roots[n].rglob("*.pfb.tmp")]
         assert not leftovers, leftovers
         for n in range(3):  # the names the cloud cannot hold stayed where they were made

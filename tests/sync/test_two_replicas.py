@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support.cloud import ServerThread
-from support.replicas import Replica, make_pair, memory_pair
+from support.replicas import Replica, make_pair
 
 
 @contextlib.contextmanager
@@ -38,14 +38,6 @@ def cloud_requests() -> Iterator[list[list[str]]]:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.disabled = disabled
-
-
-@pytest.fixture(params=["cloud", "memory"])
-def pair(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Replica, Replica]:
-    if request.param == "memory":
-        return memory_pair(tmp_path)
-    cloud: ServerThread = request.getfixturevalue("cloud")
-    return make_pair(cloud, tmp_path)
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from support.labs import CHROMIUM, Lab, TwoLabs
-from support.pages import shot, wait_for_lab
+from support.pages import dirty, save_until_clean, shot, wait_for_lab
+from support.pages import save_in as save_notebook
 from support.polling import eventually
 
 if not CHROMIUM.exists():
@@ -59,14 +60,8 @@ def notebook(marker: str) -> dict[str, Any]:
 
 
 def save_in(lab: Lab, content: dict[str, Any]) -> None:
-    """What a save in that lab's editor does: PUT through Jupyter's contents API."""
-    response = httpx.put(
-        f"{lab.base}api/contents/projects/{PROJECT}/{NB}",
-        json={"type": "notebook", "format": "json", "content": content},
-        headers={"Authorization": f"token {lab.token}"},
-        timeout=10,
-    )
-    response.raise_for_status()
+    """What a save in that lab's editor does."""
+    save_notebook(lab, f"projects/{PROJECT}/{NB}", content)
 
 
 def first_cell(path: Path) -> str:
@@ -143,26 +138,10 @@ def tab(two_labs: TwoLabs, folders: tuple[Path, Path], two_pages: Any) -> Iterat
     wait_for_lab(page)
     expect(cell_text(page, 0)).to_contain_text("v1", timeout=30_000)
     eventually(lambda: kernel_id(lab), timeout=60, what="the notebook's kernel")
-    # the kernel's start fills in the notebook's metadata (an edit), maybe after the first
-    # save: save until the tab stays clean
-    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-    clean = 0
-    for _ in range(40):
-        if dirty(page):
-            clean = 0
-            page.keyboard.press("Control+s")
-        else:
-            clean += 1
-            if clean == 5:
-                break
-        page.wait_for_timeout(500)
+    save_until_clean(page)
     assert not dirty(page)
     no_dialog_follows(page)
     yield page
-
-
-def dirty(page: Page) -> bool:
-    return page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty").count() == 1
 
 
 def cell_text(page: Page, index: int) -> Locator:
@@ -317,7 +296,8 @@ def test_jupyterlabs_overwrite_keeps_the_cloud_version_as_a_copy(
         "marker = 'v3 from one' # edit in two B # edit in two C",
         "marker = 'v5 from one'",
     )
-    expect(page.get_by_text("the cloud version")).to_be_visible()
+    # this save's own notice (the previous test's "Kept your version…" may still show)
+    expect(page.get_by_text("Saved your version of nb.ipynb")).to_be_visible()
     page.keyboard.press("Control+s")
     no_dialog_follows(page)
     shot(page, "documents-5-overwrite-copy-kept")

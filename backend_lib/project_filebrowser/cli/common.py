@@ -4,6 +4,7 @@ stored login, find a project by id or name, show a sync's progress."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     """Open the service on --db/--root with the stored login, run ``func(service, ...)``,
-    close it; every failure becomes one clear line and exit status 1."""
+    close it; every failure becomes one clear line and exit status 1. A command's
+    ``no_merge`` option (``--no-merge``) turns merging off for this run."""
 
     @db_option
     @root_option
@@ -37,7 +39,7 @@ def service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None]
     def wrapper(db_url: str | None, root: Path | None, **kwargs: Any) -> None:
 
         async def go() -> None:
-            service = open_service(db_url, root)
+            service = open_service(db_url, root, no_merge=kwargs.pop("no_merge", False))
             try:
                 await service.start(background=bool(kwargs.get("watch")))
                 await func(service, **kwargs)
@@ -54,7 +56,11 @@ def service_command(func: Callable[..., Awaitable[None]]) -> Callable[..., None]
     return wrapper
 
 
-def open_service(db_url: str | None, root: Path | None) -> ProjectFileBrowserService:
+def open_service(
+    db_url: str | None, root: Path | None, *, no_merge: bool = False
+) -> ProjectFileBrowserService:
+    """The sync service on the stored login, with the settings of Jupyter's config files
+    (:func:`config_settings`); ``no_merge``: no three-way merges in this run."""
     from ..service import ProjectFileBrowserService  # lazy: the whole sync stack
 
     login = credentials.load()
@@ -67,11 +73,52 @@ def open_service(db_url: str | None, root: Path | None) -> ProjectFileBrowserSer
         root_dir=str((root or Path.cwd()).resolve()),
         cloud_url=login.url,
         cloud_token=login.token,
+        **config_settings(),
     )
+    if no_merge:
+        settings = replace(settings, merge_notebooks=False, merge_text=False)
     service = ProjectFileBrowserService(settings)
     service.open_store()
     service.require_store()
     return service
+
+
+# The settings of the server extension that the command line honours too, read from the
+# same config files (how a sync behaves; not where the DB or the cloud is: --db and login).
+CLI_SETTINGS = ("max_concurrent_transfers", "max_delete_fraction", "merge_notebooks", "merge_text")
+
+
+def config_settings() -> dict[str, Any]:
+    """The :data:`CLI_SETTINGS` set for ``ProjectFileBrowser`` in Jupyter's config files
+    (``jupyter_server_config.d/*.json``, ``jupyter_server_config.json`` and ``.py`` in each
+    folder of ``jupyter --paths``' config path, later ones winning, as the server reads them)."""
+    from jupyter_core.paths import jupyter_config_path  # lazy: only for the sync service
+    from traitlets.config.loader import (
+        Config,
+        ConfigFileNotFound,
+        JSONFileConfigLoader,
+        PyFileConfigLoader,
+    )
+
+    merged = Config()
+    for folder in reversed(jupyter_config_path()):  # lowest priority first
+        loaders: list[JSONFileConfigLoader | PyFileConfigLoader] = [
+            JSONFileConfigLoader(conf.name, str(conf.parent))
+            for conf in sorted(Path(folder, "jupyter_server_config.d").glob("*.json"))
+        ]
+        loaders.append(JSONFileConfigLoader("jupyter_server_config.json", folder))
+        loaders.append(PyFileConfigLoader("jupyter_server_config.py", folder))
+        for loader in loaders:
+            try:
+                merged.merge(loader.load_config())
+            except ConfigFileNotFound:
+                continue
+            except Exception as exc:  # the server would refuse it too: say which file
+                raise ServiceError(
+                    400, "invalid_config", f"cannot read {loader.full_filename}: {exc}"
+                ) from exc
+    section = merged.get("ProjectFileBrowser", {})
+    return {name: section[name] for name in CLI_SETTINGS if name in section}
 
 
 async def find_project(service: ProjectFileBrowserService, ref: str, *, cloud: bool = False) -> str:
@@ -93,7 +140,7 @@ async def sync_with_progress(
     progress bar until all finish."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn  # lazy: rich
 
-    from ..schemas import DeletesAppliedEvent, JobProgressEvent  # lazy: pydantic
+    from ..schemas import DeletesAppliedEvent, FileMergedEvent, JobProgressEvent  # lazy
 
     manager = service.manager
     jobs = {pid: service.sync(pid, **options) for pid in project_ids}
@@ -121,12 +168,21 @@ async def sync_with_progress(
                 )
             elif isinstance(event, DeletesAppliedEvent) and event.project_id in names:
                 bar.console.print(f"{names[event.project_id]}: {event.message}")
+            elif isinstance(event, FileMergedEvent) and event.project_id in names:
+                by = f" (with {event.merged_with}'s version)" if event.merged_with else ""
+                bar.console.print(
+                    f"{names[event.project_id]}: merged the edits to {printable(event.path)}{by}",
+                    markup=False,
+                )
 
         unsubscribe = service.bus.subscribe(on_event)
         try:
             for pid, job in jobs.items():
                 finished = await manager.wait(job.id)
                 bar.update(tasks[job.id], completed=finished.bytes_done, total=finished.bytes_total)
+                if finished.merged:
+                    files = "1 file" if finished.merged == 1 else f"{finished.merged} files"
+                    bar.console.print(f"{names[pid]}: merged {files}", markup=False)
                 if finished.state != "done":
                     ok = False
                     bar.console.print(f"[red]{names[pid]}: {finished.error or finished.state}")

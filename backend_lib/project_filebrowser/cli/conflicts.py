@@ -28,11 +28,25 @@ async def conflicts(service: ProjectFileBrowserService, project: str | None) -> 
         click.echo("no conflicts")
         return
     for c in items:
+        why = NOT_MERGED.get(c.reason or "")
+        cells = ", ".join(str(cell.index + 1) for cell in c.cells)
         click.echo(
             f"{names.get(c.project_id, c.project_id)}: {c.path} (the cloud's version) and "
             f"{c.conflict_path} (yours), since {c.detected_at:%Y-%m-%d %H:%M}"
+            + (f"; not merged: {why}" if why else "")
+            + (f" (cells {cells})" if cells else "")
         )
     click.echo("resolve one with `project-filebrowser resolve PATH --keep local|remote|both`")
+
+
+# Why a conflict's two versions were not merged (``Conflict.reason``), in words.
+NOT_MERGED = {
+    "overlap": "the same lines were changed differently on both sides",
+    "delete_edit": "a cell was deleted on one side and edited on the other",
+    "binary": "the file is not text",
+    "unparsable": "one version is not a valid notebook",
+    "too_large": "the file is too large to merge",
+}
 
 
 @main.command()

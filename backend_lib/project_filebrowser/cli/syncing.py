@@ -59,6 +59,12 @@ class MaxDelete(click.ParamType):
     help="This run's delete guard: pause if it would delete more than N files, or more "
     "than N% of the project, on either side (default: the max_delete_fraction setting).",
 )
+@click.option(
+    "--no-merge",
+    is_flag=True,
+    help="Do not merge edits made on both sides in this run: keep both versions as a "
+    "conflict copy (default: the merge_notebooks and merge_text settings).",
+)
 @db_option
 @root_option
 def sync(
@@ -67,6 +73,7 @@ def sync(
     dry_run: bool,
     confirm_deletes: bool,
     max_delete: tuple[float | None, int | None] | None,
+    no_merge: bool,
     db_url: str | None,
     root: Path | None,
 ) -> None:
@@ -98,6 +105,7 @@ def sync(
         dry_run=dry_run,
         confirm_deletes=confirm_deletes,
         limits={"max_delete_fraction": fraction, "max_deletes": count},
+        no_merge=no_merge,
     )
 
 

@@ -30,6 +30,7 @@ from ..schemas import (
     CloudProjectsEvent,
     ConflictEvent,
     DeletesAppliedEvent,
+    FileMergedEvent,
     FileStatusEvent,
     JobFinishedEvent,
     JobProgressEvent,
@@ -72,11 +73,15 @@ def _project_of(event: ServerEvent) -> str | None:
         return None
     if isinstance(event, ProjectUpdatedEvent):
         return event.project.id
-    if isinstance(event, FileStatusEvent | ProjectRemovedEvent | DeletesAppliedEvent):
+    if isinstance(
+        event, FileStatusEvent | FileMergedEvent | ProjectRemovedEvent | DeletesAppliedEvent
+    ):
         return event.project_id
     if isinstance(event, JobProgressEvent | JobFinishedEvent):
         return event.job.project_id
-    return event.conflict.project_id
+    if isinstance(event, ConflictEvent):
+        return event.conflict.project_id
+    raise TypeError(f"which project is a {type(event).__name__} about?")  # a new event type
 
 
 class ProjectWebSocket(WebSocketMixin, websocket.WebSocketHandler, JupyterHandler):  # type: ignore[misc]

@@ -116,6 +116,8 @@ class Runtime:
             bus=self.bus,
             max_concurrent_transfers=self.settings.max_concurrent_transfers,
             max_delete_fraction=self.settings.max_delete_fraction,
+            merge_notebooks=self.settings.merge_notebooks,
+            merge_text=self.settings.merge_text,
             debounce_seconds=self.settings.debounce_seconds,
             full_rescan_seconds=self.settings.full_rescan_seconds,
             stream=stream,

@@ -13,7 +13,7 @@ from jupyter_core.paths import jupyter_data_dir
 DB_URL_ENV = "PROJECT_FILEBROWSER_DB_URL"
 # The newest revision of the scripts in alembic/versions (tests/extension/test_migrations.py
 # checks they agree). A DB already there is opened without loading Alembic at all.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def default_db_url() -> str:

@@ -8,8 +8,10 @@ autogenerate finds no difference).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -120,6 +122,10 @@ class Conflict(Base):
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution: Mapped[str | None] = mapped_column(String(16), default=None)  # local|remote|both
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # why no merge was clean (overlap | delete_edit | binary | unparsable | too_large; None:
+    # none was tried) and the notebook cells that conflicted: [{"id", "index"}]
+    reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    cells: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Job(Base):
@@ -139,6 +145,7 @@ class Job(Base):
     bytes_done: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_total: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    merged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -5,7 +5,8 @@ is committed together with its new synced row, in one transaction. A stale step 
 local file that changed meanwhile, a file that changed while it was uploaded) raises
 :class:`~.steps.Stale` and the cycle (:mod:`.project`) plans again; a step that fails on its
 own is recorded (:mod:`.failures`) and the rest runs. Conflicts are resolved here too (a
-conflict copy, or the policy's winner), as steps like the others.
+clean three-way merge, :mod:`.merging`; else a conflict copy, or the policy's winner), as
+steps like the others.
 
 About 580 lines, over the house's ~400: the steps share the per-run state set up in
 ``__init__`` (progress, partial byte counts, the news of finished steps, failures), and
@@ -43,6 +44,7 @@ from .localfs import (
     conflict_original,
     delete_if_unchanged,
 )
+from .merging import Attempt, Merger
 from .planner import (
     DeleteLocal,
     DeleteRemote,
@@ -92,10 +94,13 @@ class Executor:
         transfers: asyncio.Semaphore,
         max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
         max_deletes: int | None = None,
+        merge_notebooks: bool = defaults.MERGE_NOTEBOOKS,
+        merge_text: bool = defaults.MERGE_TEXT,
         on_progress: Callable[[Progress], None] = lambda _p: None,
         on_file: Callable[[str, str, int | None, FileNews], None] = (
             lambda _path, _state, _size, _news: None
         ),
+        on_merged: Callable[[str, str, str | None], None] = lambda _path, _rev, _by: None,
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.project_id = project_id
@@ -107,6 +112,14 @@ class Executor:
         self.max_deletes = max_deletes
         self.on_progress = on_progress
         self.on_file = on_file
+        self.on_merged = on_merged
+        self.merger = Merger(
+            client=client,
+            project_id=project_id,
+            root=root,
+            notebooks=merge_notebooks,
+            text=merge_text,
+        )
         self.now = now
         self.progress = Progress()
         self._emptied: set[Path] = set()
@@ -122,6 +135,7 @@ class Executor:
         self._failures: dict[str, failures.Failure] = {}  # as stored, read with the trees
         self._failed_now: set[str] = set()  # paths that failed in this run: not again in it
         self._retry_failed = False  # a person asked: paths in backoff are tried again now
+        self._merged: dict[str, int] = {}  # conflicts merged cleanly: path -> merged size
 
     # -- the executor -----------------------------------------------------------------------
 
@@ -279,7 +293,8 @@ class Executor:
         )
         self.on_progress(self.progress)
         for op in ops:
-            for path, state_name, size in final_states(op):
+            merged = self._merged.pop(op.path, None) if isinstance(op, ResolveConflict) else None
+            for path, state_name, size in final_states(op, merged_size=merged):
                 news = NO_NEWS if state_name == "deleted" else self._news.pop(path, NO_NEWS)
                 self.on_file(path, state_name, size, news)
 
@@ -373,6 +388,8 @@ class Executor:
                 state.drop_synced(session, pid, op.path)
         elif isinstance(op, ResolveConflict):
             result.conflicts.extend(await self._resolve_conflict(op))
+            if op.path in self._merged:
+                result.merged.append(op.path)
 
     def _check_local(self, local: LocalFile) -> None:
         if is_folder_marker(local.path):
@@ -443,8 +460,13 @@ class Executor:
         return local
 
     async def _resolve_conflict(self, op: ResolveConflict) -> list[int]:
-        """Apply the project's conflict policy (see :class:`ResolveConflict`); the losing
-        version always stays in the cloud. Returns the ids of conflicts left to the user."""
+        """Merge three-way where that is clean (:mod:`.merging`); else apply the project's
+        conflict policy (see :class:`ResolveConflict`); the losing version always stays in
+        the cloud. Returns the ids of conflicts left to the user."""
+        attempt = await self.merger.attempt(op) if self.merger.wants(op) else None
+        if attempt is not None and attempt.result.content is not None:
+            await self._write_merge(op, attempt.result.content, attempt.remote_by)
+            return []
         keep = op.keep
         if keep == "newer":
             revisions = await self.client.revisions(self.project_id, op.path)
@@ -461,7 +483,7 @@ class Executor:
         if keep == "local":  # over the cloud's revision, which its history keeps
             await self._upload(op.local, if_match=op.remote.revision)
             return []
-        conflict_id, copy_local, copy_version = await self._keep_both(op)
+        conflict_id, copy_local, copy_version = await self._keep_both(op, attempt)
         if keep == "both":
             return [conflict_id]
         # remote: the local version is in the cloud now (the copy's history); drop the copy
@@ -475,10 +497,47 @@ class Executor:
                 row.resolved, row.resolution, row.resolved_at = True, "remote", utcnow()
         return []
 
-    async def _keep_both(self, op: ResolveConflict) -> tuple[int, LocalFile, FileVersion]:
+    async def _write_merge(
+        self, op: ResolveConflict, content: bytes, remote_by: str | None
+    ) -> None:
+        """A clean merge takes the path: written here (atomically, only over the local
+        content the plan saw), then pushed over the cloud's revision the plan saw
+        (``If-Match``: a 412 plans again, and the next merge starts from this one). Both
+        parents stay in the cloud's history."""
+        pid = self.project_id
+        sha256 = hashlib.sha256(content).hexdigest()
+        local = op.local
+        if sha256 != op.local.sha256:  # the local file does not hold the merge yet
+
+            def write() -> os.stat_result:
+                with AtomicDownload(self.root / op.path) as download:
+                    download.write(content)
+                    return download.commit(op.local.sha256)
+
+            st = await asyncio.to_thread(write)
+            local = LocalFile(
+                op.path, sha256, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns
+            )
+            with self.store.write() as session:
+                state.set_index(session, pid, local)
+        if sha256 == op.remote.sha256:  # the cloud's version holds both already
+            revision = op.remote.revision
+            with self.store.write() as session:
+                state.set_synced(session, pid, local, revision)
+            self._news[op.path] = FileNews(revision, remote_by)
+        else:
+            revision = (await self._upload(local, if_match=op.remote.revision)).revision
+        self._merged[op.path] = len(content)
+        log.info("project-filebrowser: merged the edits to %s (revision %s)", op.path, revision)
+        self.on_merged(op.path, revision, remote_by)
+
+    async def _keep_both(
+        self, op: ResolveConflict, attempt: Attempt | None = None
+    ) -> tuple[int, LocalFile, FileVersion]:
         """The cloud version takes the path; the local version becomes a conflict copy,
-        pushed as a new file. Both are kept; nothing is overwritten. Returns the conflict's
-        id, the copy and its cloud version."""
+        pushed as a new file. Both are kept; nothing is overwritten. The conflict says why
+        the merge ``attempt`` was not clean (and which notebook cells). Returns the
+        conflict's id, the copy and its cloud version."""
         copy_path = self.conflict_copy_name(op.path)
         source, copy = self.root / op.path, self.root / copy_path
         self._check_local(op.local)
@@ -509,6 +568,10 @@ class Executor:
                 copy_path,
                 local_sha256=op.local.sha256,
                 remote_revision=op.remote.revision,
+                reason=attempt.result.reason if attempt else None,
+                cells=[{"id": c.id, "index": c.index} for c in attempt.result.cells]
+                if attempt
+                else [],
             )
         return conflict_id, copy_local, copy_version
 

@@ -185,6 +185,7 @@ class JobQueue:
                 job.state, job.error, job.finished_at = state, error, utcnow()
                 job.files_done, job.files_total = model.files_done, model.files_total
                 job.bytes_done, job.bytes_total = model.bytes_done, model.bytes_total
+                job.merged = model.merged
         handle.done.set()
         self.bus.publish(JobFinishedEvent(job=model.model_copy()))
         self._finished.append(model.id)

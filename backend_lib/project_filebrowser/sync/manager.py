@@ -52,6 +52,8 @@ class SyncManager:
         bus: EventBus,
         max_concurrent_transfers: int = defaults.MAX_CONCURRENT_TRANSFERS,
         max_delete_fraction: float = defaults.MAX_DELETE_FRACTION,
+        merge_notebooks: bool = defaults.MERGE_NOTEBOOKS,
+        merge_text: bool = defaults.MERGE_TEXT,
         debounce_seconds: float = defaults.DEBOUNCE_SECONDS,
         full_rescan_seconds: float = defaults.FULL_RESCAN_SECONDS,
         stream: Callable[..., ChangeStream] | None = None,
@@ -64,6 +66,7 @@ class SyncManager:
         self.lock_dir = lock_dir
         self.bus = bus
         self.max_delete_fraction = max_delete_fraction
+        self.merge_notebooks, self.merge_text = merge_notebooks, merge_text
         self.full_rescan_seconds = full_rescan_seconds
         self.transfers = asyncio.Semaphore(max_concurrent_transfers)
         self.watcher = (
@@ -300,10 +303,13 @@ class SyncManager:
                 else handle.max_delete_fraction
             ),
             max_deletes=handle.max_deletes,
+            merge_notebooks=self.merge_notebooks,
+            merge_text=self.merge_text,
             on_progress=lambda progress: self.queue.progress(handle, progress),
             on_file=lambda path, state, size, news: self.news.file(
                 project_id, path, state, size, news
             ),
+            on_merged=lambda path, revision, by: self._merged(handle, path, revision, by),
         )
         try:
             if self.news.status(project_id) == "offline":
@@ -341,6 +347,12 @@ class SyncManager:
         for by, paths in result.confirmed_applied.items():
             self.news.deletes_applied(project_id, by, paths)
         return result
+
+    def _merged(self, handle: JobHandle, path: str, revision: str, by: str | None) -> None:
+        """A path changed on both sides merged cleanly and was pushed: count it in the job
+        and say so (before the path's file_status, so an open document knows why)."""
+        handle.model.merged += 1
+        self.news.merged(handle.model.project_id, path, revision, by)
 
     def _schedule_retry(self, project_id: str, failed: list[failures.Failure]) -> None:
         """A background sync when the first failed path's backoff is over."""

@@ -1,7 +1,7 @@
 """What the engine tells about projects: their stored status (with the error or pause
 reason), the description the UI and CLI show (conflict and pending counts), and the events a
-sync announces on the bus (a file's state, a project updated, a conflict, deletes confirmed
-elsewhere and applied here).
+sync announces on the bus (a file's state, a file merged, a project updated, a conflict,
+deletes confirmed elsewhere and applied here).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..schemas import (
     ConflictEvent,
     ConflictModel,
     DeletesAppliedEvent,
+    FileMergedEvent,
     FileStatusEvent,
     LocalProject,
     ProjectUpdatedEvent,
@@ -69,6 +70,11 @@ class ProjectNews:
                 modified_by=news.modified_by,
                 reason=news.reason,
             )
+        )
+
+    def merged(self, project_id: str, path: str, revision: str, by: str | None) -> None:
+        self.bus.publish(
+            FileMergedEvent(project_id=project_id, path=path, revision=revision, merged_with=by)
         )
 
     def set_project(

@@ -128,12 +128,18 @@ class ResolveConflict:
     * ``remote`` - the local version is first pushed to the cloud (as a conflict copy, then
       deleted: its history keeps it), then the cloud version takes the path;
     * ``newer`` - ``local`` or ``remote``, whichever was modified last (the executor asks
-      the cloud when its revision was written)."""
+      the cloud when its revision was written).
+
+    Before any of these, a notebook or text file is merged three-way where the settings
+    allow it: ``base_revision`` is the revision both sides last agreed on (None: the path is
+    new on both sides, so there is nothing to merge from). Only what does not merge cleanly
+    goes to the policy."""
 
     path: str
     local: LocalFile
     remote: RemoteFile
     keep: str = "both"
+    base_revision: str | None = None
 
 
 # The per-project conflict policy (like rclone's --conflict-resolve) -> ResolveConflict.keep
@@ -246,7 +252,7 @@ def _plan_path(
         return Upload(path, local, if_match=None)  # edited here, deleted there
     if local.sha256 == remote.sha256:
         return RecordBase(path, local, remote)
-    return ResolveConflict(path, local, remote)
+    return ResolveConflict(path, local, remote, base_revision=base.revision)
 
 
 def _pair_moves(operations: list[Operation], synced: SyncedTree) -> list[Operation]:

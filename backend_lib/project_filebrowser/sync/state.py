@@ -325,14 +325,19 @@ def add_conflict(
     *,
     local_sha256: str | None,
     remote_revision: str | None,
+    reason: str | None = None,
+    cells: list[dict[str, Any]] | None = None,
 ) -> int:
-    """Record that both versions of ``path`` are kept, one as ``conflict_path``; its id."""
+    """Record that both versions of ``path`` are kept, one as ``conflict_path``, with why
+    they did not merge (``reason``, ``cells``); its id."""
     row = Conflict(
         project_id=project_id,
         path=path,
         conflict_path=conflict_path,
         local_sha256=local_sha256,
         remote_revision=remote_revision,
+        reason=reason,
+        cells=cells or [],
     )
     session.add(row)
     session.flush()

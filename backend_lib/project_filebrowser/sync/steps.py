@@ -70,6 +70,8 @@ class CycleResult:
     operations: int = 0
     # ids of Conflict rows made, adopted or resolved by this cycle (each is announced)
     conflicts: list[int] = field(default_factory=list)
+    # paths changed on both sides that merged cleanly (no conflict copy), in order
+    merged: list[str] = field(default_factory=list)
     guard: DeleteGuard | None = None
     skipped: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
@@ -163,13 +165,17 @@ def pending_state(op: Operation) -> str:
     return "pending_pull"
 
 
-def final_states(op: Operation) -> list[tuple[str, str, int | None]]:
+def final_states(
+    op: Operation, *, merged_size: int | None = None
+) -> list[tuple[str, str, int | None]]:
     """What each path is once ``op`` succeeded (``deleted``: gone from both sides), with
-    its size."""
+    its size; a conflict that merged cleanly (into ``merged_size`` bytes) is synced."""
     if isinstance(op, DeleteRemote | DeleteLocal | ForgetBase):
         return [(op.path, "deleted", None)]
     if isinstance(op, MoveRemote):
         return [(op.from_path, "deleted", None), (op.path, "synced", op.local.size)]
     if isinstance(op, ResolveConflict):
+        if merged_size is not None:
+            return [(op.path, "synced", merged_size)]
         return [(op.path, "conflict", op.remote.size)]
     return [(op.path, "synced", size_of(op))]

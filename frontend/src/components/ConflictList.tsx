@@ -4,6 +4,7 @@ import * as React from 'react';
 
 import { conflictIcon } from '../icons';
 import { formatTime } from '../status';
+import { conflictWhy } from '../merges';
 import type { IConflict, ILocalProject, Keep } from '../types';
 import type { IPanelActions } from './actions';
 
@@ -85,6 +86,9 @@ function ConflictItem(props: IConflictListProps & { conflict: IConflict }): JSX.
               : trans.__('mine')}
           </span>
         </div>
+        {conflictWhy(conflict, trans) && (
+          <div className="jp-pfb-conflictWhy">{conflictWhy(conflict, trans)}</div>
+        )}
         <div className="jp-pfb-conflictTime">
           {trans.__('detected %1', formatTime(conflict.detected_at))}
         </div>

@@ -6,6 +6,7 @@ import { ProjectsApi, errorMessage } from '../api';
 import { ProjectsController } from '../controller';
 import type { IOptions, Observable } from '../options';
 import { wsUrl } from '../urls';
+import { mergedSentence } from '../merges';
 import { ProjectSocket } from '../ws';
 import type { ConflictNotifier } from './conflicts';
 
@@ -42,6 +43,9 @@ export function connect(options: {
     errorMessage: error => errorMessage(error, trans),
     onDeletesApplied: message => {
       Notification.info(message.message, { autoClose: false });
+    },
+    onFileMerged: message => {
+      Notification.info(mergedSentence(message, trans), { autoClose: 6000 });
     },
     onConflict: (conflict, project) => {
       if (settings.value.notifyOnConflict) {
