@@ -8,7 +8,7 @@ own is recorded (:mod:`.failures`) and the rest runs. Conflicts are resolved her
 clean three-way merge, :mod:`.merging`; else a conflict copy, or the policy's winner), as
 steps like the others.
 
-About 580 lines, over the house's ~400: the steps share the per-run state set up in
+About 640 lines, over the house's ~400: the steps share the per-run state set up in
 ``__init__`` (progress, partial byte counts, the news of finished steps, failures), and
 splitting them across classes would spread that state out.
 """
