@@ -57,6 +57,28 @@ class CloudProject(_Model):
     size_bytes: int = 0
 
 
+class FileVersion(BaseModel):
+    """One revision of a file as the cloud gives it (a deletion too, in a history)."""
+
+    path: str
+    revision: str
+    sha256: str | None = None  # None for a deletion in the history
+    size: int = 0
+    modified_at: str | None = None
+    modified_by: str | None = None
+    deleted: bool = False
+    mtime_ns: int | None = None  # the file's modification time (None from older clouds)
+
+
+class Checkpoint(_Model):
+    """A named state of a project in the cloud (its ``seq``)."""
+
+    id: str
+    name: str
+    seq: int
+    created_at: datetime
+
+
 class LocalProject(_Model):
     """A cloud project linked to a folder on this server, as the UI and CLI show it."""
 
@@ -361,3 +383,39 @@ ClientMessage = Annotated[
 ]
 CLIENT_MESSAGE = TypeAdapter(ClientMessage)
 CLIENT_MESSAGE_TYPES = ("subscribe", "list_projects", "sync", "cancel", "resolve_conflict", "ping")
+
+
+# -- history (docs/interfaces.md, "History") ------------------------------------------------
+
+
+class HistoryPage(_Model):
+    """A page of a file's history (or of the deleted files): newest first."""
+
+    items: list[FileVersion]
+    next_page_token: str | None = None
+
+
+DiffKind = Literal["notebook", "text", "binary"]
+
+
+class DiffReply(_Model):
+    """Two versions of a file compared. ``diff``: nbdime's diff (a list of diff entries) for
+    a notebook, a unified diff (a string) for text, ``{from_size, to_size}`` for binary
+    content. ``base`` (beyond the contract): the "from" notebook as JSON, which nbdime's
+    widgets need to render the diff; null for text and binary."""
+
+    kind: DiffKind
+    diff: Any
+    base: dict[str, Any] | None = None
+
+
+class CheckpointList(_Model):
+    items: list[Checkpoint]
+
+
+class CheckpointRestored(_Model):
+    """A checkpoint restored: ``undo`` is the checkpoint made automatically first (restore
+    it to go back)."""
+
+    checkpoint: Checkpoint
+    undo: Checkpoint

@@ -5,9 +5,9 @@ are ``ServiceError``s (:mod:`project_cloud.errors`, the one vocabulary of both s
 carrying the HTTP status, a snake_case code and a human sentence.
 
 The service is made of parts, one module each in :mod:`project_filebrowser.services`:
-the runtime (settings, state DB, remote, sync manager, status), projects, file views and
-conflicts. Each part is a class over :class:`~.services.runtime.Runtime`; this one is all
-of them.
+the runtime (settings, state DB, remote, sync manager, status), projects, file views,
+conflicts and history. Each part is a class over :class:`~.services.runtime.Runtime`;
+this one is all of them.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from project_cloud.errors import ServiceError
 
 from .services.conflicts import Conflicts, document_bytes
 from .services.files import FileViews
+from .services.history import History
 from .services.projects import Projects
 from .settings import Settings
 
 __all__ = ["ProjectFileBrowserService", "ServiceError", "Settings", "document_bytes"]
 
 
-class ProjectFileBrowserService(Projects, FileViews, Conflicts):
+class ProjectFileBrowserService(Projects, FileViews, Conflicts, History):
     """The extension's service: one per Jupyter server (or CLI command)."""

@@ -2,9 +2,14 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type {
+  ICheckpoint,
+  ICheckpointRestored,
   ICloudProject,
   IConflict,
+  IDiffReply,
   IFileEntry,
+  IFileVersion,
+  IHistoryPage,
   IItems,
   IJob,
   ILocalProject,
@@ -44,6 +49,29 @@ export async function requestAPI<T>(
   settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
   query?: Record<string, string>
 ): Promise<T> {
+  const text = await requestText(path, init, settings, query);
+  let data: unknown = undefined;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
+  return data as T;
+}
+
+/**
+ * Like `requestAPI`, for a reply that is not JSON (a file's bytes, as text).
+ *
+ * @returns the body as text
+ */
+export async function requestText(
+  path: string[],
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  query?: Record<string, string>
+): Promise<string> {
   let url = apiUrl(settings.baseUrl, ...path);
   if (query !== undefined) {
     url += `?${new URLSearchParams(query).toString()}`;
@@ -56,16 +84,13 @@ export async function requestAPI<T>(
   }
 
   const text = await response.text();
-  let data: unknown = undefined;
-  if (text.length > 0) {
+  if (!response.ok) {
+    let data: unknown = undefined;
     try {
       data = JSON.parse(text);
     } catch {
-      data = text;
+      data = undefined;
     }
-  }
-
-  if (!response.ok) {
     // The extension replies {"error": {"code": ..., "message": ...}} on failure.
     const error = (
       data as { error?: { code?: string; message?: string } & Record<string, unknown> } | undefined
@@ -74,7 +99,25 @@ export async function requestAPI<T>(
     const { code, message: _message, ...details } = error ?? {};
     throw new ApiError(response, message, code ?? `http_${response.status}`, details);
   }
-  return data as T;
+  return text;
+}
+
+/** The URL segments of a project file's route: `path` split at `/`, so that each segment
+ * is encoded on its own (`a b/c#.txt` -> `a%20b/c%23.txt`). */
+export function fileRoute(projectId: string, route: string, path: string): string[] {
+  return ['projects', projectId, route, ...path.split('/')];
+}
+
+/** The query of a paginated list. */
+export function pageQuery(limit?: number, pageToken?: string | null): Record<string, string> {
+  const query: Record<string, string> = {};
+  if (limit !== undefined) {
+    query.limit = String(limit);
+  }
+  if (pageToken) {
+    query.page_token = pageToken;
+  }
+  return query;
 }
 
 /** A non-2xx reply of the extension, with the contract's error code. */
@@ -114,6 +157,13 @@ function json(method: string, body?: unknown): RequestInit {
   return body === undefined
     ? { method }
     : { method, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } };
+}
+
+/** A call of the history routes. `no-cache` (revalidate with the server), not
+ * JupyterLab's default `no-store`, for which `makeRequest` appends a bare timestamp to the
+ * query of every request: these routes refuse query parameters they do not know. */
+function fresh(method = 'GET', body?: unknown): RequestInit {
+  return { ...json(method, body), cache: 'no-cache' };
 }
 
 /**
@@ -202,12 +252,81 @@ export class ProjectsApi {
     await this._call<void>(['jobs', jobId], json('DELETE'));
   }
 
+  // -- history -------------------------------------------------------------------------
+
+  /** A page of a file's revisions, newest first, deletions included. */
+  history(
+    projectId: string,
+    path: string,
+    limit?: number,
+    pageToken?: string | null
+  ): Promise<IHistoryPage> {
+    return this._call<IHistoryPage>(
+      fileRoute(projectId, 'history', path),
+      fresh(),
+      pageQuery(limit, pageToken)
+    );
+  }
+
+  /** The content of one revision of a file, as text. */
+  content(projectId: string, path: string, revision: string): Promise<string> {
+    return requestText(fileRoute(projectId, 'content', path), fresh(), this.settings, {
+      revision
+    });
+  }
+
+  /** The diff from revision `from` to `to` (omitted: the current local file). */
+  diff(projectId: string, path: string, from: string, to?: string | null): Promise<IDiffReply> {
+    return this._call<IDiffReply>(
+      fileRoute(projectId, 'diff', path),
+      fresh(),
+      to ? { from, to } : { from }
+    );
+  }
+
+  /** Write a revision (default: the newest non-deleted) as the file's new head. */
+  restore(projectId: string, path: string, revision?: string): Promise<IFileVersion> {
+    return this._call<IFileVersion>(
+      fileRoute(projectId, 'restore', path),
+      fresh('POST', revision ? { revision } : {})
+    );
+  }
+
+  /** A page of the project's deleted files (the last live revision of each). */
+  deleted(projectId: string, limit?: number, pageToken?: string | null): Promise<IHistoryPage> {
+    return this._call<IHistoryPage>(
+      ['projects', projectId, 'deleted'],
+      fresh(),
+      pageQuery(limit, pageToken)
+    );
+  }
+
+  async checkpoints(projectId: string): Promise<ICheckpoint[]> {
+    return (
+      await this._call<IItems<ICheckpoint>>(['projects', projectId, 'checkpoints'], fresh())
+    ).items;
+  }
+
+  createCheckpoint(projectId: string, name: string): Promise<ICheckpoint> {
+    return this._call<ICheckpoint>(
+      ['projects', projectId, 'checkpoints'],
+      fresh('POST', { name })
+    );
+  }
+
+  restoreCheckpoint(projectId: string, checkpointId: string): Promise<ICheckpointRestored> {
+    return this._call<ICheckpointRestored>(
+      ['projects', projectId, 'checkpoints', checkpointId, 'restore'],
+      fresh('POST', {})
+    );
+  }
+
   private _call<T>(
     path: string[],
     init: RequestInit,
     query?: Record<string, string>
   ): Promise<T> {
-    if (query === undefined) {
+    if (query === undefined || Object.keys(query).length === 0) {
       return requestAPI<T>(path, init, this.settings);
     }
     return requestAPI<T>(path, init, this.settings, query);

@@ -4,7 +4,10 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IDocumentManager } from '@jupyterlab/docmanager';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -14,6 +17,7 @@ import { addCommands, addToPalette } from './plugin/commands';
 import { ConflictNotifier } from './plugin/conflicts';
 import { connect } from './plugin/connection';
 import { followDocuments } from './plugin/documents';
+import { IHistoryOpener, addHistoryCommand, createHistoryOpener } from './plugin/history';
 import { rememberExpanded } from './plugin/memory';
 import { loadOptions } from './plugin/settings';
 import { addPanel, addStatusItem } from './plugin/sidebar';
@@ -31,7 +35,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IStatusBar,
     ISettingRegistry,
     IDocumentManager,
-    ITranslator
+    ITranslator,
+    IRenderMimeRegistry,
+    IEditorLanguageRegistry,
+    IFileBrowserFactory
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -40,7 +47,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     statusBar: IStatusBar | null,
     settingRegistry: ISettingRegistry | null,
     docManager: IDocumentManager | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    rendermime: IRenderMimeRegistry | null,
+    languages: IEditorLanguageRegistry | null,
+    browsers: IFileBrowserFactory | null
   ): Promise<void> => {
     const trans = (translator ?? nullTranslator).load('project_filebrowser');
     const { commands } = app;
@@ -54,7 +64,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (docManager) {
       followDocuments({ docManager, serverSettings, controller, socket, conflicts, trans });
     }
-    const actions = createActions({ controller, commands, options, memory, docManager, trans });
+    const history: { opener: IHistoryOpener | null } = { opener: null };
+    const actions = createActions({
+      controller,
+      commands,
+      options,
+      memory,
+      docManager,
+      history,
+      trans
+    });
+    history.opener = createHistoryOpener({
+      app,
+      rendermime,
+      languages,
+      openInEditor: actions.openFile,
+      onMessage: listener => socket.onMessage(listener),
+      trans
+    });
+    addHistoryCommand({ app, controller, opener: history.opener, browsers, trans });
 
     // The panel, the commands and the status bar item.
     const openPanel = addPanel({ app, restorer, controller, options, actions, trans });

@@ -25,7 +25,8 @@ export const CommandIDs = {
   sync: 'project-filebrowser:sync',
   refresh: 'project-filebrowser:refresh',
   reconnect: 'project-filebrowser:reconnect',
-  showConflicts: 'project-filebrowser:show-conflicts'
+  showConflicts: 'project-filebrowser:show-conflicts',
+  history: 'project-filebrowser:history'
 } as const;
 
 /** The Projects side panel: a header, a toolbar of commands and the React body. */

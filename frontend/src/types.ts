@@ -306,3 +306,68 @@ export interface IReplyOf {
   resolve_conflict: IConflictMessage;
   ping: IPongMessage;
 }
+
+// -- history (CONTRACT.md "History — extension REST") ------------------------------------
+
+/** One revision of a file in the cloud's history (a deletion is a revision too). */
+export interface IFileVersion {
+  path: string;
+  revision: string;
+  /** null for a deletion. */
+  sha256: string | null;
+  size: number;
+  /** ISO time of the revision. */
+  modified_at: string;
+  modified_by: string | null;
+  deleted: boolean;
+  mtime_ns?: number | null;
+}
+
+/** A page of a paginated list: `next_page_token` is null on the last page. */
+export interface IHistoryPage<T = IFileVersion> {
+  items: T[];
+  next_page_token: string | null;
+}
+
+/** What a diff compares: notebooks (cell by cell), text (line by line), binary content. */
+export type DiffKind = 'notebook' | 'text' | 'binary';
+
+/** `GET /projects/{id}/diff/{path}` of a notebook: nbdime's diff and the "from" notebook. */
+export interface INotebookDiffReply {
+  kind: 'notebook';
+  /** nbdime's diff entries. */
+  diff: unknown[];
+  /** The "from" notebook's JSON. */
+  base: Record<string, unknown>;
+}
+
+/** A text file's diff: a unified diff. */
+export interface ITextDiffReply {
+  kind: 'text';
+  diff: string;
+  base?: null;
+}
+
+/** Binary content: only the sizes are compared. */
+export interface IBinaryDiffReply {
+  kind: 'binary';
+  diff: { from_size: number | null; to_size: number | null };
+  base?: null;
+}
+
+export type IDiffReply = INotebookDiffReply | ITextDiffReply | IBinaryDiffReply;
+
+/** A named snapshot of a whole project. */
+export interface ICheckpoint {
+  id: string;
+  name: string;
+  seq: number;
+  created_at: string;
+}
+
+/** The reply of a checkpoint restore: the one restored, and the automatic checkpoint made
+ * first ("before restore of <name>") that undoes it. */
+export interface ICheckpointRestored {
+  checkpoint: ICheckpoint;
+  undo: ICheckpoint;
+}

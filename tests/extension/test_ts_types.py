@@ -33,6 +33,11 @@ INTERFACES: dict[str, type[BaseModel]] = {
     "IConflictMessage": schemas.ConflictEvent,
     "ICloudProjectsMessage": schemas.CloudProjectsEvent,
     "IDeletesAppliedMessage": schemas.DeletesAppliedEvent,
+    "IFileVersion": schemas.FileVersion,
+    "IHistoryPage": schemas.HistoryPage,
+    "INotebookDiffReply": schemas.DiffReply,
+    "ICheckpoint": schemas.Checkpoint,
+    "ICheckpointRestored": schemas.CheckpointRestored,
 }
 UNIONS = {
     "ProjectStatus": schemas.ProjectStatus,
@@ -41,6 +46,7 @@ UNIONS = {
     "Keep": schemas.Keep,
     "ConflictPolicy": schemas.ConflictPolicy,
     "ConflictReason": schemas.ConflictReason,
+    "DiffKind": schemas.DiffKind,
 }
 
 

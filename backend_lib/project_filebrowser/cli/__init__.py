@@ -12,7 +12,8 @@ types of those modules come in under ``TYPE_CHECKING``.
 
 from __future__ import annotations
 
-from . import conflicts, db, projects, syncing  # noqa: F401 - each registers its commands
+# each registers its commands
+from . import conflicts, db, history, projects, syncing  # noqa: F401
 from .app import main
 
 __all__ = ["main"]

@@ -14,6 +14,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -29,7 +30,7 @@ from ..remotes.base import (
     SourceChanged,
     remote_error,
 )
-from ..schemas import CloudProject
+from ..schemas import Checkpoint, CloudProject
 from . import routes
 
 __all__ = [
@@ -205,9 +206,14 @@ class CloudClient:
     def _file_url(self, project_id: str, path: str) -> str:
         return routes.project_file(project_id, path)
 
-    async def files(self, project_id: str, page_size: int = 1000) -> list[FileVersion]:
+    async def files(
+        self, project_id: str, page_size: int = 1000, *, include_deleted: bool = False
+    ) -> list[FileVersion]:
         url = f"{routes.project(project_id)}/files"
-        return [FileVersion.model_validate(i) async for i in self._pages(url, {"limit": page_size})]
+        params: dict[str, Any] = {"limit": page_size}
+        if include_deleted:
+            params["include_deleted"] = "true"
+        return [FileVersion.model_validate(i) async for i in self._pages(url, params)]
 
     async def upload(
         self,
@@ -343,6 +349,20 @@ class CloudClient:
         return ChangePage.model_validate(
             await self._json("GET", url, params={"since": since, "limit": limit})
         )
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    async def checkpoints(self, project_id: str) -> list[Checkpoint]:
+        body = await self._json("GET", f"{routes.project(project_id)}/checkpoints")
+        return [Checkpoint.model_validate(item) for item in body["items"]]
+
+    async def create_checkpoint(self, project_id: str, name: str) -> Checkpoint:
+        url = f"{routes.project(project_id)}/checkpoints"
+        return Checkpoint.model_validate(await self._json("POST", url, json={"name": name}))
+
+    async def restore_checkpoint(self, project_id: str, checkpoint_id: str) -> CloudProject:
+        url = f"{routes.project(project_id)}/checkpoints/{quote(checkpoint_id, safe='')}/restore"
+        return CloudProject.model_validate(await self._json("POST", url))
 
 
 async def _read_exactly(

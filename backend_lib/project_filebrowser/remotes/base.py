@@ -23,18 +23,7 @@ from typing import Any, Protocol, Self
 
 from pydantic import BaseModel
 
-from ..schemas import CloudProject
-
-
-class FileVersion(BaseModel):
-    path: str
-    revision: str
-    sha256: str | None = None  # None for a deletion in the history
-    size: int = 0
-    modified_at: str | None = None
-    modified_by: str | None = None
-    deleted: bool = False
-    mtime_ns: int | None = None  # the file's modification time (None from older clouds)
+from ..schemas import Checkpoint, CloudProject, FileVersion
 
 
 class Change(BaseModel):
@@ -137,8 +126,9 @@ class Remote(Protocol):
     async def delete_project(self, project_id: str) -> None: ...
 
     # -- files
-    async def files(self, project_id: str) -> list[FileVersion]:
-        """Every live file of the project."""
+    async def files(self, project_id: str, *, include_deleted: bool = False) -> list[FileVersion]:
+        """Every live file of the project (``include_deleted``: and every path whose head is
+        a deletion, as that deletion)."""
         ...
 
     async def upload(
@@ -181,6 +171,20 @@ class Remote(Protocol):
         ...
 
     async def changes(self, project_id: str, since: int, limit: int = 1000) -> ChangePage: ...
+
+    # -- checkpoints: named states of a project
+    async def checkpoints(self, project_id: str) -> list[Checkpoint]:
+        """Newest first."""
+        ...
+
+    async def create_checkpoint(self, project_id: str, name: str) -> Checkpoint:
+        """A checkpoint of the project as it is now; 409 ``conflict`` if the name is taken."""
+        ...
+
+    async def restore_checkpoint(self, project_id: str, checkpoint_id: str) -> CloudProject:
+        """Make the files what they were at the checkpoint, as new revisions (history
+        stays); 404 for an unknown checkpoint."""
+        ...
 
 
 RemoteFactory = Callable[..., Remote]

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
-from ..schemas import CloudProject
+from ..schemas import Checkpoint, CloudProject
 from .base import (
     BatchFile,
     Change,
@@ -43,6 +43,8 @@ class _Project:
     history: dict[str, list[FileVersion]] = field(default_factory=dict)  # oldest first
     content: dict[str, bytes] = field(default_factory=dict)  # by revision
     feed: list[Change] = field(default_factory=list)
+    # checkpoints, oldest first, each with the live files it names
+    checkpoints: list[tuple[Checkpoint, dict[str, FileVersion]]] = field(default_factory=list)
 
 
 @dataclass
@@ -119,8 +121,16 @@ class MemoryRemote:
 
     # -- files ----------------------------------------------------------------------------
 
-    async def files(self, project_id: str) -> list[FileVersion]:
-        return sorted(self._project(project_id).head.values(), key=lambda v: v.path)
+    async def files(self, project_id: str, *, include_deleted: bool = False) -> list[FileVersion]:
+        project = self._project(project_id)
+        versions = list(project.head.values())
+        if include_deleted:
+            versions += [
+                history[-1]
+                for path, history in project.history.items()
+                if path not in project.head and history and history[-1].deleted
+            ]
+        return sorted(versions, key=lambda v: v.path)
 
     async def upload(
         self,
@@ -226,6 +236,37 @@ class MemoryRemote:
             next_since=items[-1].seq if items else since,
             has_more=len(feed) > limit,
         )
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    async def checkpoints(self, project_id: str) -> list[Checkpoint]:
+        return [cp for cp, _files in reversed(self._project(project_id).checkpoints)]
+
+    async def create_checkpoint(self, project_id: str, name: str) -> Checkpoint:
+        project = self._project(project_id)
+        if any(cp.name == name for cp, _files in project.checkpoints):
+            raise RemoteError(409, "conflict", f"a checkpoint named {name!r} exists")
+        checkpoint = Checkpoint(
+            id=f"cp-{next(self.store.counter)}", name=name, seq=len(project.feed), created_at=_now()
+        )
+        project.checkpoints.append((checkpoint, dict(project.head)))
+        return checkpoint
+
+    async def restore_checkpoint(self, project_id: str, checkpoint_id: str) -> CloudProject:
+        """New revisions for every path that differs from the checkpoint: deletes first."""
+        project = self._project(project_id)
+        saved = next((files for cp, files in project.checkpoints if cp.id == checkpoint_id), None)
+        if saved is None:
+            raise NotFound(404, "not_found", f"no checkpoint {checkpoint_id!r}")
+        for path in sorted(set(project.head) - set(saved)):
+            del project.head[path]
+            self._record(project, path, "delete", None, None)
+        for path, version in sorted(saved.items()):
+            current = project.head.get(path)
+            if current is None or current.sha256 != version.sha256:
+                data = project.content[version.revision]
+                self._record(project, path, "put", data, version.mtime_ns)
+        return self._describe(project)
 
     # -- the rules ------------------------------------------------------------------------
 

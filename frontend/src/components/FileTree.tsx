@@ -11,6 +11,7 @@ import * as React from 'react';
 import { buildTree, filterEntries, queryWords, visibleRows } from '../filetree';
 import { IState, fileCounts, fileList, openConflicts } from '../model';
 import { formatBytes } from '../status';
+import { historyIcon } from '../icons';
 import type { IFileEntry, ILocalProject } from '../types';
 import type { IPanelActions } from './actions';
 import { FILE_STATE_ICON, fileStateLabel } from './fileStates';
@@ -117,6 +118,7 @@ export function FileTree(props: IFileTreeProps): JSX.Element {
                 entry={row.entry}
                 depth={row.depth}
                 onOpen={() => actions.openFile(project, row.entry.path)}
+                onHistory={() => actions.openHistory(project, row.entry.path)}
                 trans={trans}
               />
             )
@@ -195,6 +197,7 @@ function FileItem(props: {
   entry: IFileEntry;
   depth: number;
   onOpen: () => void;
+  onHistory: () => void;
   trans: TranslationBundle;
 }): JSX.Element {
   const { entry, trans } = props;
@@ -223,6 +226,25 @@ function FileItem(props: {
         </span>
         <span className="jp-pfb-fileSize">{size}</span>
       </button>
+      {entry.state !== 'ignored' && entry.state !== 'skipped' && (
+        // a span, not a second <button>: the row's one button stays the file's own
+        <span
+          className="jp-pfb-rowAction jp-pfb-historyAction"
+          role="button"
+          tabIndex={0}
+          title={trans.__('History of %1…', entry.path)}
+          aria-label={trans.__('History of %1…', entry.path)}
+          onClick={props.onHistory}
+          onKeyDown={event => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              props.onHistory();
+            }
+          }}
+        >
+          <historyIcon.react tag="span" className="jp-pfb-rowActionIcon" />
+        </span>
+      )}
     </li>
   );
 }

@@ -7,11 +7,12 @@ import {
   folderIcon,
   LabIcon,
   stopIcon,
-  ToolbarButtonComponent
+  ToolbarButtonComponent,
+  undoIcon
 } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { conflictIcon, syncIcon, unlinkIcon } from '../icons';
+import { conflictIcon, historyIcon, syncIcon, unlinkIcon } from '../icons';
 import { IState, openConflicts } from '../model';
 import { IBadge, formatTime, offlineSentence, projectBadge } from '../status';
 import type { ILocalProject } from '../types';
@@ -211,6 +212,32 @@ export function ProjectItem(props: IProjectItemProps): JSX.Element {
             >
               <deleteIcon.react tag="span" className="jp-pfb-buttonIcon" />
               {trans.__('Delete…')}
+            </Button>
+          </div>
+          <div
+            className="jp-pfb-bodyActions jp-pfb-projectHistory"
+            role="group"
+            aria-label={trans.__('History of %1', project.name)}
+          >
+            <Button
+              small
+              minimal
+              className="jp-pfb-deletedFilesButton"
+              title={trans.__('Files deleted from %1, to restore', project.name)}
+              onClick={() => actions.openDeleted(project)}
+            >
+              <undoIcon.react tag="span" className="jp-pfb-buttonIcon" />
+              {trans.__('Deleted files…')}
+            </Button>
+            <Button
+              small
+              minimal
+              className="jp-pfb-checkpointsButton"
+              title={trans.__('Named states of every file of %1: create, restore', project.name)}
+              onClick={() => actions.openCheckpoints(project)}
+            >
+              <historyIcon.react tag="span" className="jp-pfb-buttonIcon" />
+              {trans.__('Checkpoints…')}
             </Button>
           </div>
           <ConflictList

@@ -22,6 +22,12 @@ export interface IPanelActions {
   resolve(conflict: IConflict, keep: Keep): Promise<void>;
   openFile(project: ILocalProject, path: string): void;
   openFolder(project: ILocalProject): void;
+  /** Open the history view of a project file (revisions, diffs, restore). */
+  openHistory(project: ILocalProject, path: string): void;
+  /** Open the list of a project's deleted files (each with Restore). */
+  openDeleted(project: ILocalProject): void;
+  /** Open the list of a project's checkpoints (create, restore). */
+  openCheckpoints(project: ILocalProject): void;
   /** The JupyterLab URL of a project file (for links that open in a new tab). */
   fileUrl(project: ILocalProject, path: string): string;
 }

@@ -13,6 +13,7 @@ import type { IOptions, Observable } from '../options';
 import { CommandIDs } from '../panel';
 import type { ICloudProject } from '../types';
 import { projectsDir } from './createProject';
+import type { IHistoryOpener } from './history';
 import { fail, tellIfOffline } from './notices';
 
 export interface IActionsOptions {
@@ -21,6 +22,9 @@ export interface IActionsOptions {
   options: Observable<IOptions>;
   memory: ExpandedMemory;
   docManager: IDocumentManager | null;
+  /** Opens the history views; set once they exist (they open files through these
+   * actions). */
+  history: { opener: IHistoryOpener | null };
   trans: TranslationBundle;
 }
 
@@ -102,6 +106,9 @@ export function createActions(options: IActionsOptions): IPanelActions {
         void commands.execute('docmanager:open', { path: full });
       }
     },
+    openHistory: (project, path) => options.history.opener?.openFile(project, path),
+    openDeleted: project => options.history.opener?.openDeleted(project),
+    openCheckpoints: project => options.history.opener?.openCheckpoints(project),
     fileUrl: (project, path) =>
       URLExt.join(PageConfig.getTreeUrl(), URLExt.encodeParts(`${project.local_path}/${path}`)),
     openFolder: project => {
