@@ -22,9 +22,9 @@ URL's query string (see :func:`parse_storage_url`); credentials come from the us
 environment variables or files.
 
 The metadata DB commits a revision only after its blob is in place, so every committed
-revision's blob exists. Blobs are never deleted by the service (history keeps them); a blob
-no revision refers to (an upload that lost a 412 race, say) stays until a garbage collection
-(:meth:`BlobStore.delete`) removes it.
+revision's blob exists. A blob no revision refers to (its revisions thinned by retention,
+an upload that lost a 412 race) stays until the garbage collector (:mod:`project_cloud.gc`)
+removes it, safely against uploads that reuse it at the same moment.
 """
 
 from __future__ import annotations

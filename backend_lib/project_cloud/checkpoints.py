@@ -35,7 +35,8 @@ def create_checkpoint(
 ) -> schemas.Checkpoint:
     try:
         with core.writing() as (s, _events):
-            project = project_for(s, principal, project_id, "write")
+            # the project's lock: a retention run (which also takes it) sees this checkpoint
+            project = project_for(s, principal, project_id, "write", lock=True)
             seq = project.head_seq if req.seq is None else req.seq
             if seq > project.head_seq:
                 raise Conflict(
@@ -146,7 +147,7 @@ def restore_checkpoint(
             elif have_live:
                 deletes.append(Write(path))
         # Deletes first, so that no intermediate state has a path as file and folder.
-        written = record(s, project, principal, [[w] for w in deletes + puts])
+        written = record(s, project, principal, [[w] for w in deletes + puts], core.blobs)
         failed = next((w for w in written if isinstance(w, ServiceError)), None)
         if failed is not None:
             raise failed

@@ -12,18 +12,29 @@ own default, :func:`~.server.default_data_dir`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from .blobs import BlobStore
 from .core import DEFAULT_MAX_FILE_SIZE
 from .db import create_db_engine, upgrade
 from .errors import Conflict, NotFound, ServiceError
-from .server import CloudServer, default_data_dir, default_db_url, default_storage_url
+from .gc import DEFAULT_GRACE, collect
+from .retention import DEFAULT_KEEP_DAYS
+from .server import (
+    GC_INTERVAL_SECONDS,
+    CloudServer,
+    default_data_dir,
+    default_db_url,
+    default_storage_url,
+)
 from .service import CloudService
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+)\s*(?:([kmgt])(i?))?b?\s*$", re.IGNORECASE)
@@ -84,6 +95,21 @@ def cloud() -> None:
 
 
 DB_HELP = "Metadata DB URL (default: sqlite, cloud.db in the data folder)."
+STORAGE_HELP = "Blob store: a folder or an fsspec URL (default: blobs/ in the data folder)."
+KEEP_DAYS_HELP = (
+    "Keep every revision this many days, then one a day for 90 days, then one a week "
+    "(heads, checkpoints and deleted files' last versions always); 0: keep everything."
+)
+
+
+def _keep_days_option() -> Any:
+    return click.option(
+        "--keep-days",
+        type=click.IntRange(min=0),
+        default=DEFAULT_KEEP_DAYS,
+        show_default=True,
+        help=KEEP_DAYS_HELP,
+    )
 
 
 @cloud.command(help="Run the Projects service until interrupted.")
@@ -96,11 +122,14 @@ DB_HELP = "Metadata DB URL (default: sqlite, cloud.db in the data folder)."
     help="Port (0: any free port; the chosen one is printed).",
 )
 @click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option("--storage", "storage_url", default=None, help=STORAGE_HELP)
+@_keep_days_option()
 @click.option(
-    "--storage",
-    "storage_url",
-    default=None,
-    help="Blob store: a folder or an fsspec URL (default: blobs/ in the data folder).",
+    "--gc-interval",
+    type=click.FloatRange(min=1),
+    default=GC_INTERVAL_SECONDS,
+    show_default=True,
+    help="Seconds between retention and garbage collection runs (the first 5 min after start).",
 )
 @click.option(
     "--max-file-size",
@@ -120,6 +149,8 @@ def serve(
     port: int,
     db_url: str | None,
     storage_url: str | None,
+    keep_days: int,
+    gc_interval: float,
     max_file_size: int,
     log_level: str,
 ) -> None:
@@ -130,7 +161,11 @@ def serve(
     async def main() -> None:
         try:
             server = CloudServer(
-                db_url or _default_db(), storage_url or _default_storage(), max_file_size
+                db_url or _default_db(),
+                storage_url or _default_storage(),
+                max_file_size,
+                keep_days=keep_days,
+                gc_interval=gc_interval,
             )
             bound = await server.start(host, port)
         except OSError as exc:
@@ -184,6 +219,52 @@ def token(name: str, db_url: str | None) -> None:
     except Exception as exc:
         raise click.ClickException(f"cannot issue a token: {exc}") from None
     click.echo(value)
+
+
+@cloud.command(
+    name="gc",
+    help="Thin old revisions and remove the blobs no revision refers to, once; prints what "
+    "it removed. A blob is removed by a run at least --grace-minutes after the run that "
+    "first found it unreferenced.",
+)
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option("--storage", "storage_url", default=None, help=STORAGE_HELP)
+@_keep_days_option()
+@click.option(
+    "--grace-minutes",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_GRACE.total_seconds() / 60,
+    show_default=True,
+    help="How long a blob stays unreferenced before it is removed.",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def gc(
+    db_url: str | None,
+    storage_url: str | None,
+    keep_days: int,
+    grace_minutes: float,
+    dry_run: bool,
+) -> None:
+    try:
+        engine = create_db_engine(db_url or _default_db())
+        upgrade(engine)
+        service = CloudService(engine, BlobStore(storage_url or _default_storage()))
+        report = collect(
+            service.core,
+            keep_days=keep_days,
+            grace=dt.timedelta(minutes=grace_minutes),
+            dry_run=dry_run,
+        )
+        engine.dispose()
+    except Exception as exc:
+        raise click.ClickException(f"cannot collect garbage: {exc}") from None
+    what = "Would remove" if dry_run else "Removed"
+    click.echo(f"{what} {report.revisions} revisions (keeping {keep_days or 'all'} days).")
+    click.echo(f"{what} {report.blobs} blobs and {report.packs} packs, {report.bytes_freed} bytes.")
+    if dry_run:
+        click.echo(f"{report.unreferenced} blobs are unreferenced.")
+    else:
+        click.echo(f"{report.marked} blobs newly found unreferenced (removed by a later run).")
 
 
 def main() -> None:

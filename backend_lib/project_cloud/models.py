@@ -203,3 +203,16 @@ class PackedBlob(Base):
     pack: Mapped[str] = mapped_column(String(64))
     offset: Mapped[int] = mapped_column(BigInteger)
     size: Mapped[int] = mapped_column(BigInteger)
+
+
+class BlobMark(Base):
+    """A blob the garbage collector found unreferenced (``marked_at``), and, once it removed
+    the bytes, when (``gone_at``). A writer that refers to a marked blob checks, in its
+    transaction, that the bytes are there and removes the mark (see :mod:`project_cloud.gc`).
+    """
+
+    __tablename__ = "blob_marks"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    marked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    gone_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -34,7 +34,9 @@ from sqlalchemy.orm import Session
 
 from . import schemas
 from .auth import Principal
+from .blobs import BlobStore
 from .errors import Conflict, NotFound, PreconditionFailed, ServiceError
+from .gc import BlobGone, claim
 from .models import FileHead, FileVersion, Project, utcnow
 from .paths import parent_paths
 from .reads import HeadRow, Preconditions, heads, ns
@@ -175,10 +177,17 @@ class _Paths:
 
 
 def record(
-    s: Session, project: Project, principal: Principal, changes: Sequence[Sequence[Write]]
+    s: Session,
+    project: Project,
+    principal: Principal,
+    changes: Sequence[Sequence[Write]],
+    blobs: BlobStore,
 ) -> list[Written | ServiceError]:
     """Check and write ``changes`` (see the module's docstring): one result per change, in
-    order. No path may be written twice in one call."""
+    order. No path may be written twice in one call. Raises :class:`.gc.BlobGone` (the
+    caller's transaction must roll back) when a blob the writes refer to was collected:
+    the check comes after the rows are inserted, which is what makes it safe against a
+    concurrent garbage collection (:mod:`.gc`)."""
     writes = [w for change in changes for w in change]
     if len({w.path for w in writes}) != len(writes):
         raise ValueError("a path is written twice in one call")
@@ -204,6 +213,9 @@ def record(
     ids = s.scalars(
         insert(FileVersion).returning(FileVersion.id, sort_by_parameter_order=True), rows
     ).all()
+    missing = claim(s, blobs, {row["sha256"] for row in rows if row["sha256"] is not None})
+    if missing:
+        raise BlobGone(missing)
     _move_heads(s, project.id, state.heads, rows, list(ids))
     project.head_seq = first + len(accepted) - 1
     project.updated_at = now

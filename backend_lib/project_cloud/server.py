@@ -16,6 +16,7 @@ host's choosing (the service's own default is :func:`default_data_dir`)::
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,8 +30,10 @@ from tornado.netutil import bind_sockets
 from .blobs import TEMP_MAX_AGE, BlobStore
 from .core import DEFAULT_MAX_FILE_SIZE
 from .db import create_db_engine, upgrade
+from .gc import DEFAULT_GRACE, GcReport, collect
 from .handlers import NotFoundHandler, routes
 from .notify import Notifier, make_notifier
+from .retention import DEFAULT_KEEP_DAYS
 from .service import CloudService
 from .web import DRAIN_LIMIT, MAX_JSON_BODY, AppContext, redacting_log_function
 
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 WEBSOCKET_MAX_MESSAGE = 64 * 1024
 STOP_DRAIN_SECONDS = 10.0  # how long a stop lets requests being answered finish
 TEMP_SWEEP_SECONDS = 5 * 60  # how often stale partial uploads are looked for
+GC_INTERVAL_SECONDS = 24 * 3600  # how often retention and garbage collection run
+GC_FIRST_DELAY_SECONDS = 5 * 60  # the first run, after start (not at once: start-up is busy)
 
 
 def default_data_dir() -> Path:
@@ -97,6 +102,12 @@ class CloudServer:
     of this process uses and that are untouched for ``temp_max_age`` seconds are removed
     at start and every ``temp_sweep_seconds``. :meth:`stop` lets requests being answered
     finish for up to ``drain_seconds`` and answers new ones 503 ``shutting_down``.
+
+    Retention and garbage collection (:func:`project_cloud.gc.collect`) run in the thread
+    pool ``gc_first_delay`` seconds after start, then every ``gc_interval`` seconds (None:
+    never), keeping ``keep_days`` of full history (0: everything, forever) and collecting
+    blobs unreferenced for ``gc_grace``; each run's report is logged and kept in
+    :attr:`last_gc`.
     """
 
     def __init__(
@@ -111,6 +122,10 @@ class CloudServer:
         temp_max_age: float = TEMP_MAX_AGE,
         temp_sweep_seconds: float = TEMP_SWEEP_SECONDS,
         drain_seconds: float = STOP_DRAIN_SECONDS,
+        keep_days: int = DEFAULT_KEEP_DAYS,
+        gc_interval: float | None = GC_INTERVAL_SECONDS,
+        gc_first_delay: float = GC_FIRST_DELAY_SECONDS,
+        gc_grace: dt.timedelta = DEFAULT_GRACE,
     ) -> None:
         self.db_url = db_url
         self.storage_url = storage_url
@@ -121,6 +136,12 @@ class CloudServer:
         self.temp_sweep_seconds = temp_sweep_seconds
         self.drain_seconds = drain_seconds
         self._sweeper: asyncio.Task[None] | None = None
+        self.keep_days = keep_days
+        self.gc_interval = gc_interval
+        self.gc_first_delay = gc_first_delay
+        self.gc_grace = gc_grace
+        self.last_gc: GcReport | None = None
+        self._collector: asyncio.Task[None] | None = None
         self.engine = create_db_engine(db_url)
         self.blobs = BlobStore(storage_url)
         self.notifier: Notifier = notifier if notifier is not None else make_notifier(db_url)
@@ -170,6 +191,8 @@ class CloudServer:
         self.host = host
         self.port = int(sockets[0].getsockname()[1])
         self._sweeper = loop.create_task(self._sweep_periodically())
+        if self.gc_interval is not None:
+            self._collector = loop.create_task(self._collect_periodically(self.gc_interval))
         log.info("Projects service listening on %s", self.url)
         return self.port
 
@@ -186,6 +209,21 @@ class CloudServer:
             except Exception:  # a storage hiccup: try again next time
                 log.warning("could not clean up partial uploads", exc_info=True)
 
+    def collect_garbage(self, now: dt.datetime | None = None) -> GcReport:
+        """One retention and garbage collection run (blocking: call it in a thread)."""
+        report = collect(self.service.core, now=now, keep_days=self.keep_days, grace=self.gc_grace)
+        self.last_gc = report
+        return report
+
+    async def _collect_periodically(self, interval: float) -> None:
+        await asyncio.sleep(self.gc_first_delay)
+        while True:
+            try:
+                await self._run(self.collect_garbage)
+            except Exception:  # a storage or DB hiccup: try again next time
+                log.warning("retention and garbage collection failed", exc_info=True)
+            await asyncio.sleep(interval)
+
     async def ensure_user(self, username: str, token_file: Path | None = None) -> str:
         """Create ``username`` if needed and return a token (see
         :meth:`CloudService.ensure_user`)."""
@@ -195,9 +233,10 @@ class CloudServer:
         """Stop listening, close websockets, let the requests being answered finish (new
         ones on open connections get 503 ``shutting_down``), close the connections, and
         dispose of the DB engine."""
-        sweeper, self._sweeper = self._sweeper, None
-        if sweeper is not None:
-            sweeper.cancel()
+        for task in (self._sweeper, self._collector):
+            if task is not None:
+                task.cancel()
+        self._sweeper = self._collector = None
         http, self._http = self._http, None
         if http is not None:
             http.stop()

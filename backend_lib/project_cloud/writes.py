@@ -13,8 +13,10 @@ from __future__ import annotations
 from . import schemas
 from .access import project_for
 from .auth import Principal
+from .blobs import PackEntry
 from .core import Core, Outbox
 from .errors import Conflict, InvalidRequest, NotFound, ServiceError, TooLarge
+from .gc import BlobGone
 from .models import FileHead, FileVersion, Project
 from .notify import Event
 from .packs import held, packed, record_packed
@@ -22,6 +24,15 @@ from .reads import Preconditions, check_path, mtime_ns, parse_etags, version_out
 from .revisions import Write, Written, record
 
 MAX_BATCH_ITEMS = 1000
+
+
+class _PackGone(Exception):
+    """A batch's new pack file was removed before its rows committed (see :mod:`.gc`)."""
+
+
+def packs_of(entries: list[PackEntry]) -> list[str]:
+    """The distinct packs these entries are in."""
+    return sorted({e.pack for e in entries})
 
 
 def _announce(events: Outbox, project: Project) -> None:
@@ -66,10 +77,12 @@ def put_file(
     check_path(path)
     _check_size(core, size)
     if not core.blobs.exists(sha256):
-        raise InvalidRequest("no blob with that SHA-256 was uploaded")
+        raise BlobGone({sha256})  # stored, then collected before this write (see .gc)
     with core.writing() as (s, events):
         project = project_for(s, principal, project_id, "write", lock=True)
-        [outcome] = record(s, project, principal, [[Write(path, sha256, size, pre, mtime_ns)]])
+        [outcome] = record(
+            s, project, principal, [[Write(path, sha256, size, pre, mtime_ns)]], core.blobs
+        )
         written = _one(outcome)
         _announce(events, project)
     return written.version, written.created
@@ -136,15 +149,36 @@ def put_batch(
             )
     todo = sorted((p for p in [*puts, *reused] if p[0] not in failed), key=lambda p: p[0])
     outcomes: dict[int, Written | ServiceError] = dict(failed)
-    if todo:
-        with core.writing() as (s, events):
-            project = project_for(s, principal, project_id, "write", lock=True)
-            before = project.head_seq
-            record_packed(s, new_packs)
-            recorded = record(s, project, principal, [[put] for _i, put in todo])
-            outcomes.update(zip((index for index, _put in todo), recorded, strict=True))
-            if project.head_seq != before:
-                _announce(events, project)
+    while todo:
+        try:
+            with core.writing() as (s, events):
+                project = project_for(s, principal, project_id, "write", lock=True)
+                before = project.head_seq
+                record_packed(s, new_packs)
+                recorded = record(s, project, principal, [[put] for _i, put in todo], core.blobs)
+                if not all(
+                    core.blobs.fs.exists(core.blobs.pack_key(p)) for p in packs_of(new_packs)
+                ):
+                    raise _PackGone  # a garbage collection took it as an orphan: write it again
+                outcomes.update(zip((index for index, _put in todo), recorded, strict=True))
+                if project.head_seq != before:
+                    _announce(events, project)
+            break
+        except _PackGone:
+            _matched, new_packs = core.blobs.write_pack(contents, set(known))
+        except BlobGone as gone:
+            # Collected meanwhile (all rolled back): content this batch brought is packed
+            # again; an item by reference fails alone (send the bytes).
+            resend = [(sha256, data) for sha256, data in contents if sha256 in gone.shas]
+            _matched, more = core.blobs.write_pack(resend, set())
+            new_packs = [*new_packs, *more]
+            known = {k: v for k, v in known.items() if k not in gone.shas}
+            sent = {sha256 for sha256, _data in resend}
+            lost = gone.shas - sent
+            for index, put in todo:
+                if put.sha256 in lost:
+                    outcomes[index] = gone
+            todo = [(index, put) for index, put in todo if put.sha256 not in lost]
     results = []
     for index, item in enumerate(items):
         outcome = outcomes[index]
@@ -177,7 +211,9 @@ def delete_file(
     check_path(path)
     with core.writing() as (s, events):
         project = project_for(s, principal, project_id, "write", lock=True)
-        [outcome] = record(s, project, principal, [[Write(path, pre=pre, confirmed=confirmed)]])
+        [outcome] = record(
+            s, project, principal, [[Write(path, pre=pre, confirmed=confirmed)]], core.blobs
+        )
         tomb = _one(outcome).version
         _announce(events, project)
     return tomb
@@ -216,7 +252,7 @@ def move_file(
             mtime_ns=mtime_ns(old),  # a move keeps the file's mtime
             replace=False,
         )
-        [outcome] = record(s, project, principal, [[tomb, moved]])
+        [outcome] = record(s, project, principal, [[tomb, moved]], core.blobs)
         out = _one(outcome).version
         _announce(events, project)
     return out
