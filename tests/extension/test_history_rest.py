@@ -19,6 +19,7 @@ from tornado.httpclient import HTTPClientError
 
 from project_filebrowser.remotes import NotFound, RemoteError
 from project_filebrowser.service import ProjectFileBrowserService
+from project_filebrowser.sync.lock import ProjectLock
 
 
 async def _project(
@@ -224,6 +225,42 @@ async def test_restore_writes_a_new_head_and_keeps_the_history(
     files = await call(jp_fetch, "GET", "projects", pid, "files")
     assert [(f["path"], f["state"]) for f in files["items"]] == [("doc.txt", "synced")]
     assert len(await _history(jp_fetch, pid, "doc.txt")) == 4
+
+
+async def test_a_restore_while_a_sync_runs_waits_for_it_and_changes_nothing_meanwhile(
+    service: ProjectFileBrowserService, jp_fetch: Fetch, jp_root_dir: Path
+) -> None:
+    """A sync holds the project (here another process's: its lock): a restore asked then
+    writes nothing, here or in the cloud, until the sync is over; then it restores."""
+    pid, folder = await _project(service, jp_fetch, jp_root_dir, "busy")
+    await _written(service, jp_fetch, pid, folder / "doc.txt", b"v1\n", b"v2\n")
+    before = await _history(jp_fetch, pid, "doc.txt")
+    lock = ProjectLock(service.lock_dir, pid)
+    assert lock.try_acquire()
+    try:
+        restoring = asyncio.ensure_future(
+            call(
+                jp_fetch,
+                "POST",
+                "projects",
+                pid,
+                "restore",
+                "doc.txt",
+                body={"revision": before[-1]["revision"]},
+            )
+        )
+        await asyncio.sleep(1.0)
+        assert not restoring.done()  # waits for the sync
+        assert (folder / "doc.txt").read_bytes() == b"v2\n"
+        assert await _history(jp_fetch, pid, "doc.txt") == before
+    finally:
+        lock.release()
+    head = await asyncio.wait_for(restoring, 30)
+    assert (folder / "doc.txt").read_bytes() == b"v1\n"
+    assert [i["revision"] for i in await _history(jp_fetch, pid, "doc.txt")] == [
+        head["revision"],
+        *(i["revision"] for i in before),
+    ]
 
 
 async def test_restore_keeps_unsynced_local_edits_in_the_history(
