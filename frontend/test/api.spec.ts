@@ -2,27 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import { ApiError, ProjectsApi, errorMessage, getStatus, requestAPI } from '../src/api';
-import { trans } from './fixtures';
-
-/** Server settings under a JupyterHub-like base url whose fetch records requests. */
-function fakeServer(reply: () => Response): {
-  settings: ServerConnection.ISettings;
-  requests: Request[];
-} {
-  const requests: Request[] = [];
-  const settings = ServerConnection.makeSettings({
-    baseUrl: 'http://127.0.0.1:8888/user/alice/',
-    wsUrl: 'ws://127.0.0.1:8888/user/alice/',
-    token: 'secret',
-    fetch: async (input: RequestInfo | URL) => {
-      requests.push(input as Request);
-      return reply();
-    },
-    Request,
-    Headers
-  });
-  return { settings, requests };
-}
+import { fakeServer, trans } from './fixtures';
 
 describe('requestAPI', () => {
   it('GETs /status under the base url with the token and parses the reply', async () => {

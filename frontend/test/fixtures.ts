@@ -1,3 +1,4 @@
+import { ServerConnection } from '@jupyterlab/services';
 import { nullTranslator } from '@jupyterlab/translation';
 
 import type { ICloudProject, IConflict, IFileEntry, IJob, ILocalProject } from '../src/types';
@@ -67,4 +68,25 @@ export function cloudProject(name: string, id = `id-${name}`): ICloudProject {
     file_count: 0,
     size_bytes: 0
   };
+}
+
+/** Server settings under a JupyterHub-like base url whose fetch records requests and
+ * answers with `reply(request)`. */
+export function fakeServer(reply: (request: Request) => Response): {
+  settings: ServerConnection.ISettings;
+  requests: Request[];
+} {
+  const requests: Request[] = [];
+  const settings = ServerConnection.makeSettings({
+    baseUrl: 'http://127.0.0.1:8888/user/alice/',
+    wsUrl: 'ws://127.0.0.1:8888/user/alice/',
+    token: 'secret',
+    fetch: async (input: RequestInfo | URL) => {
+      requests.push(input as Request);
+      return reply(input as Request);
+    },
+    Request,
+    Headers
+  });
+  return { settings, requests };
 }

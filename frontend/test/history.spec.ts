@@ -1,4 +1,3 @@
-import { ServerConnection } from '@jupyterlab/services';
 import { describe, expect, it } from 'vitest';
 
 import { ApiError, ProjectsApi, fileRoute, pageQuery } from '../src/api';
@@ -18,26 +17,11 @@ import {
   shortRevision
 } from '../src/history';
 import type { IFileVersion } from '../src/types';
-import { project, trans } from './fixtures';
+import { fakeServer, project, trans } from './fixtures';
 
-/** Server settings under a JupyterHub-like base url whose fetch records requests and
- * answers with `reply(request)`. */
-function fakeServer(reply: (request: Request) => Response): {
-  api: ProjectsApi;
-  requests: Request[];
-} {
-  const requests: Request[] = [];
-  const settings = ServerConnection.makeSettings({
-    baseUrl: 'http://127.0.0.1:8888/user/alice/',
-    wsUrl: 'ws://127.0.0.1:8888/user/alice/',
-    token: 'secret',
-    fetch: async (input: RequestInfo | URL) => {
-      requests.push(input as Request);
-      return reply(input as Request);
-    },
-    Request,
-    Headers
-  });
+/** The API over a fake server that records requests and answers with `reply(request)`. */
+function fakeApi(reply: (request: Request) => Response): { api: ProjectsApi; requests: Request[] } {
+  const { settings, requests } = fakeServer(reply);
   return { api: new ProjectsApi(settings), requests };
 }
 
@@ -73,7 +57,7 @@ const PREFIX = '/user/alice/project-filebrowser/api/projects';
 
 describe('history API', () => {
   it('encodes a file path per segment: spaces, #, ?, % and unicode stay in their segment', async () => {
-    const { api, requests } = fakeServer(() => json({ items: [], next_page_token: null }));
+    const { api, requests } = fakeApi(() => json({ items: [], next_page_token: null }));
     await api.history('p 1', 'my dir/a #1?.ipynb');
     await api.history('p1', 'données/été 100%.txt');
     expect(requests.map(route)).toEqual([
@@ -84,7 +68,7 @@ describe('history API', () => {
   });
 
   it('pages with limit and page_token, and leaves them out when not given', async () => {
-    const { api, requests } = fakeServer(() =>
+    const { api, requests } = fakeApi(() =>
       json({ items: [version('r2'), version('r1')], next_page_token: 't&2' })
     );
     const page = await api.history('p1', 'nb.ipynb', 2);
@@ -106,14 +90,14 @@ describe('history API', () => {
   });
 
   it('fetches a revision as text, even when it looks like JSON', async () => {
-    const { api, requests } = fakeServer(() => new Response('{"cells": []}', { status: 200 }));
+    const { api, requests } = fakeApi(() => new Response('{"cells": []}', { status: 200 }));
     await expect(api.content('p1', 'a b.ipynb', 'rev/1')).resolves.toBe('{"cells": []}');
     expect(route(requests[0])).toBe(`GET ${PREFIX}/p1/content/a%20b.ipynb?revision=rev/1`);
     expect(new URL(requests[0].url).search).toContain('revision=rev%2F1');
   });
 
   it('asks for diffs against the current file or between two revisions', async () => {
-    const { api, requests } = fakeServer(() => json({ kind: 'text', diff: '', base: null }));
+    const { api, requests } = fakeApi(() => json({ kind: 'text', diff: '', base: null }));
     await api.diff('p1', 'x.txt', 'r1');
     await api.diff('p1', 'x.txt', 'r1', 'r2');
     expect(requests.map(route)).toEqual([
@@ -123,7 +107,7 @@ describe('history API', () => {
   });
 
   it('restores a revision, a deleted file, and checkpoints with JSON bodies', async () => {
-    const { api, requests } = fakeServer(request =>
+    const { api, requests } = fakeApi(request =>
       request.url.includes('/checkpoints/')
         ? json({ checkpoint: { id: 'c1' }, undo: { id: 'c2' } })
         : json({ id: 'c1', revision: 'r9' }, request.method === 'POST' ? 201 : 200)
@@ -150,7 +134,7 @@ describe('history API', () => {
   });
 
   it('lists checkpoints', async () => {
-    const { api, requests } = fakeServer(() =>
+    const { api, requests } = fakeApi(() =>
       json({ items: [{ id: 'c1', name: 'a', seq: 3, created_at: '2026-12-04T00:00:00Z' }] })
     );
     expect((await api.checkpoints('p1')).map(c => c.name)).toEqual(['a']);
@@ -158,7 +142,7 @@ describe('history API', () => {
   });
 
   it('carries the error of a failed content or history request', async () => {
-    const { api } = fakeServer(() =>
+    const { api } = fakeApi(() =>
       json({ error: { code: 'not_found', message: 'no revision r0 of x.txt' } }, 404)
     );
     await expect(api.content('p1', 'x.txt', 'r0')).rejects.toMatchObject({
@@ -274,7 +258,7 @@ describe('history helpers', () => {
 
 describe('history GETs', () => {
   it('and POSTs add no cache-busting parameter (the routes refuse unknown ones)', async () => {
-    const { api, requests } = fakeServer(() => json({ items: [], next_page_token: null }));
+    const { api, requests } = fakeApi(() => json({ items: [], next_page_token: null }));
     await api.history('p1', 'x.txt', 5);
     await api.deleted('p1');
     await api.checkpoints('p1');

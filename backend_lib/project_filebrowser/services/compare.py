@@ -9,6 +9,7 @@ import json
 from project_cloud.errors import ServiceError  # one error vocabulary for both servers
 
 from ..schemas import DiffReply, FileVersion
+from ..sync.merging import looks_binary
 
 # Two versions larger than this are not compared (nor their bytes sniffed for a media type).
 MAX_DIFF_BYTES = 64 << 20
@@ -37,11 +38,16 @@ def page_of(
     return items[start:end], str(end) if end < len(items) else None
 
 
-def media_type(path: str, data: bytes | None) -> str:
-    """A notebook's, UTF-8 text's (``data`` decodes, without NUL bytes) or bytes' type."""
+# How much of a revision's start is read to tell text from bytes.
+SNIFF_BYTES = 1 << 16
+
+
+def media_type(path: str, head: bytes | None) -> str:
+    """A notebook's, UTF-8 text's or bytes' type, from the start of the content (``head``:
+    its first :data:`SNIFF_BYTES`; None: not read), as the engine tells text from bytes."""
     if path.endswith(".ipynb"):
         return NOTEBOOK_TYPE
-    return TEXT_TYPE if data is not None and _text(data) is not None else BINARY_TYPE
+    return TEXT_TYPE if head is not None and not looks_binary(head) else BINARY_TYPE
 
 
 def _text(data: bytes) -> str | None:

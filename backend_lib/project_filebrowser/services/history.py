@@ -35,7 +35,7 @@ from ..sync.localfs import AtomicDownload, LocalChanged
 from ..sync.project import ProjectSync
 from ..sync.scanner import hash_file
 from ..sync.trees import LocalFile, is_folder_marker, is_safe_path
-from .compare import MAX_DIFF_BYTES, compare, media_type, page_of, too_large
+from .compare import SNIFF_BYTES, compare, media_type, page_of, too_large
 from .runtime import Runtime, from_cloud, not_found
 
 # How long a checkpoint restore waits for each of its syncs.
@@ -148,19 +148,18 @@ class History(Runtime):
         try:
             await self._download(project_id, version, out.write)
             out.seek(0)
-            data = out.read() if version.size <= MAX_DIFF_BYTES else None
+            head = out.read(SNIFF_BYTES)
             out.seek(0)
         except BaseException:
             out.close()
             raise
-        return version, out, media_type(path, data)
+        return version, out, media_type(path, head)
 
     async def _bytes(self, project_id: str, version: FileVersion) -> bytes:
         too_large(version.path, version.size)
-        with tempfile.TemporaryFile() as out:
-            await self._download(project_id, version, out.write)
-            out.seek(0)
-            return out.read()
+        data = bytearray()
+        await self._download(project_id, version, data.extend)
+        return bytes(data)
 
     async def diff(
         self, project_id: str, path: str, from_revision: str, to_revision: str | None = None
@@ -319,12 +318,9 @@ class History(Runtime):
             raise ServiceError(
                 409, "stale", f"{path} changed in the cloud meanwhile; look again and retry"
             ) from exc
-        except SourceChanged as exc:
-            raise ServiceError(
-                409, "local_changed", f"{path} is being written here; try again"
-            ) from exc
         except RemoteError as exc:
-            if exc.code == "checksum_mismatch":
+            # the file changed while it was read (here, or as the cloud checked its bytes)
+            if isinstance(exc, SourceChanged) or exc.code == "checksum_mismatch":
                 raise ServiceError(
                     409, "local_changed", f"{path} is being written here; try again"
                 ) from exc
